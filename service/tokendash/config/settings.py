@@ -1,0 +1,206 @@
+"""One settings model (SPEC §3): defaults → ``$TOKENDASH_HOME/config.toml`` → ``TOKENDASH_*`` environment
+→ CLI flags (passed as init arguments). Nothing else in tokendash reads ``os.environ`` for its settings.
+
+``config.toml`` keys are camelCase as in the SPEC (``pollIntervalMinutes``); environment variables are
+``TOKENDASH_`` + the snake_case name (``TOKENDASH_POLL_INTERVAL_MINUTES``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("TOKENDASH_HOME") or "~/.local/state/tokendash").expanduser()
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class AlertThreshold(_Camel):
+    balance_usd: float | None = None
+    daily_spend_usd: float | None = None
+
+
+class BudgetScope(_Camel):
+    provider: str | None = None
+    agent: str | None = None
+    project: str | None = None
+
+
+class Budget(_Camel):
+    id: str
+    period: Literal["daily", "weekly", "monthly"]
+    limit: float = Field(gt=0)
+    scope: BudgetScope = BudgetScope()
+    thresholds: list[float] = [75, 90, 100]
+
+
+class Webhook(_Camel):
+    url: str
+    format: Literal["json", "telegram", "discord", "slack"] = "json"
+    chat_id: str | None = None
+
+
+class Enforcement(_Camel):
+    mode: Literal["off", "warn", "block"] = "warn"
+    fail_closed: bool = False
+
+
+class SourceOptions(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    enabled: bool = True
+    billing: Literal["metered", "subscription"] = "metered"
+
+
+class PriceOverride(_Camel):
+    """USD per million tokens, OpenClaw's shape."""
+
+    provider: str = "*"
+    model: str
+    input: float | None = None
+    output: float | None = None
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+
+class SidecarOptions(_Camel):
+    python: str | None = None
+    http_port: int | None = None
+    grpc_port: int | None = None
+    database_url: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TOKENDASH_",
+        extra="ignore",
+        populate_by_name=True,
+        alias_generator=to_camel,
+    )
+
+    home: Path = Field(default_factory=default_home, validation_alias=AliasChoices("home", "TOKENDASH_HOME"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("databaseUrl", "database_url", "TOKENDASH_DATABASE_URL")
+    )
+    http_addr: str = Field(
+        default="127.0.0.1:18790", validation_alias=AliasChoices("httpAddr", "http_addr", "TOKENDASH_HTTP_ADDR")
+    )
+    grpc_addr: str = Field(
+        default="127.0.0.1:18791", validation_alias=AliasChoices("grpcAddr", "grpc_addr", "TOKENDASH_GRPC_ADDR")
+    )
+    url: str | None = Field(default=None, validation_alias=AliasChoices("url", "TOKENDASH_URL"))
+    token: str | None = Field(default=None, validation_alias=AliasChoices("token", "TOKENDASH_TOKEN"))
+    host_id: str | None = Field(default=None, validation_alias=AliasChoices("hostId", "host_id", "TOKENDASH_HOST_ID"))
+    timezone: str | None = Field(default=None, validation_alias=AliasChoices("timezone", "TOKENDASH_TIMEZONE"))
+    currency: str = Field(default="USD", validation_alias=AliasChoices("currency", "TOKENDASH_CURRENCY"))
+    fx: dict[str, float] = Field(default_factory=dict, validation_alias=AliasChoices("fx", "TOKENDASH_FX"))
+
+    poll_interval_minutes: float = Field(default=15, gt=0)
+    local_poll_seconds: float = Field(default=5, gt=0)
+    history_retention_days: int = Field(default=90, ge=1)
+    alert_thresholds: dict[str, AlertThreshold] = Field(default_factory=dict)
+    enabled_providers: list[str] | None = None
+    budgets: list[Budget] = Field(default_factory=list)
+    webhooks: list[Webhook] = Field(default_factory=list)
+    enforcement: Enforcement = Enforcement()
+    sources: dict[str, SourceOptions] = Field(default_factory=dict)
+    prices: list[PriceOverride] = Field(default_factory=list)
+    sidecar: SidecarOptions = SidecarOptions()
+
+    # Where the agents keep their logs (their own variables, not TOKENDASH_*).
+    claude_config_dir: str | None = Field(
+        default=None, validation_alias=AliasChoices("claudeConfigDir", "CLAUDE_CONFIG_DIR")
+    )
+    codex_home: str | None = Field(default=None, validation_alias=AliasChoices("codexHome", "CODEX_HOME"))
+    openclaw_state_dir: str | None = Field(
+        default=None, validation_alias=AliasChoices("openclawStateDir", "OPENCLAW_STATE_DIR")
+    )
+
+    @field_validator("fx", mode="before")
+    @classmethod
+    def _parse_fx(cls, v: Any) -> Any:
+        # "CNY=0.14,EUR=1.08": 1 unit = that many USD.
+        if isinstance(v, str):
+            out: dict[str, float] = {}
+            for part in v.split(","):
+                if not part.strip():
+                    continue
+                cur, _, rate = part.partition("=")
+                out[cur.strip().upper()] = float(rate)
+            return out
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    # Derived values --------------------------------------------------------------------------
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'tokendash.db'}"
+
+    @property
+    def effective_url(self) -> str:
+        return self.url or f"http://{self.http_addr}"
+
+    def source_options(self, source_id: str) -> SourceOptions:
+        return self.sources.get(source_id) or SourceOptions()
+
+    def masked(self) -> dict[str, Any]:
+        """Effective values for ``doctor``: secrets masked."""
+        d = self.model_dump(mode="json", by_alias=True)
+        if d.get("token"):
+            d["token"] = "****"
+        for w in d.get("webhooks", []):
+            w["url"] = _mask_url(w["url"])
+        d["databaseUrl"] = _mask_url(self.effective_database_url)
+        return d
+
+
+def _mask_url(url: str) -> str:
+    # Telegram bot tokens and database passwords live in URLs.
+    import re
+
+    url = re.sub(r"(bot)[^/]+", r"\1****", url)
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1****@", url)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """``$TOKENDASH_HOME/config.toml`` (lowest priority above the defaults)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = default_home() / "config.toml"
+        if not path.is_file():
+            return {}
+        try:
+            with path.open("rb") as f:
+                return tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            from tokendash.errors import ConfigError
+
+            raise ConfigError(f"{path}: {e}") from e
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; ``overrides`` are CLI flags (None values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

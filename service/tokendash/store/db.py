@@ -1,0 +1,90 @@
+"""Opening the store: the engine, SQLite pragmas, and the Alembic upgrade to the latest revision.
+
+Start-up cost matters (``tokendash report`` must answer in well under a second), so a store that is
+already at ``HEAD`` is recognised with one query and Alembic is imported only when there is work to do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tokendash.errors import StoreError
+
+# The newest revision in migrations/versions; tests/unit/test_store_schema.py keeps this honest.
+HEAD = "0001_usage_ledger"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, pool_pre_ping=True)
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema (no-op when already at HEAD)."""
+    if revision == "head" and current_revision(engine) == HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except SQLAlchemyError as e:
+        raise StoreError(f"could not migrate the store: {type(e).__name__}: {e.orig if hasattr(e, 'orig') else e}") from e
+
+
+def open_store(url: str) -> Engine:
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+    except SQLAlchemyError as e:
+        raise StoreError(f"could not open the store {redact_url(url)}: {type(e).__name__}") from e
+    if is_sqlite(engine):
+        path = url[len("sqlite:///") :]
+        if path and os.path.exists(path):
+            os.chmod(path, 0o600)
+    return engine
+
+
+def redact_url(url: str) -> str:
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1****@", url)

@@ -1,0 +1,99 @@
+"""The tables. Time is UTC epoch milliseconds; money is integer nano-USD so sums are exact.
+
+The schema itself is created by the Alembic migrations in ``migrations/versions``; these table objects
+are what the queries are written against. ``tests/unit/test_store_schema.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(128), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("dedupe_key", String(512), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("provider", String(128), nullable=False),
+    Column("model", String(256), nullable=False),
+    Column("agent", String(256)),
+    Column("project", String(512)),
+    Column("session", String(256)),
+    Column("channel", String(128)),
+    Column("input", BigInteger, nullable=False, default=0),
+    Column("output", BigInteger, nullable=False, default=0),
+    Column("cache_read", BigInteger, nullable=False, default=0),
+    Column("cache_write", BigInteger, nullable=False, default=0),
+    Column("cache_write_1h", BigInteger, nullable=False, default=0),
+    Column("reasoning", BigInteger, nullable=False, default=0),
+    Column("rank", BigInteger, nullable=False, default=0),
+    Column("cost_nusd", BigInteger),  # NULL when unpriced
+    Column("cost_source", String(16), nullable=False),
+    Column("model_fallback", Boolean, nullable=False, default=False),
+    Column("ingested_ms", BigInteger, nullable=False),
+    UniqueConstraint("source", "dedupe_key", name="uq_usage_events_source_key"),
+    Index("ix_usage_events_ts", "ts_ms"),
+)
+
+file_cursors = Table(
+    "file_cursors",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("path", String(4096), primary_key=True),
+    Column("dev", BigInteger, nullable=False),
+    Column("inode", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("parser_version", Integer, nullable=False),
+    Column("state", Text, nullable=False, default="{}"),
+)
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("last_poll_ms", BigInteger),
+    Column("last_success_ms", BigInteger),
+    Column("error", Text),
+    Column("items", BigInteger, nullable=False, default=0),
+    Column("files", BigInteger, nullable=False, default=0),
+    Column("malformed_lines", BigInteger, nullable=False, default=0),
+    Column("problems", Text, nullable=False, default="[]"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(128), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(256), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("source", "kind", "key", "ts_ms", name="uq_snapshots"),
+    Index("ix_snapshots_kind_ts", "kind", "ts_ms"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,207 @@
+"""Every write and the basic reads of the store.
+
+Writes are idempotent upserts on ``(source, dedupe_key)``: a record seen again replaces the stored one
+only when its rank is higher (SPEC §5 rule 1), so re-reading a file, a replayed log or two writers at
+once can never double count. Events, snapshots and the cursors of the files they came from are written
+in one transaction: after a crash either both are there or neither is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection, Engine
+
+from tokendash.pricing.prices import Priced
+from tokendash.sources.base import FileCursor, Snapshot, UsageEvent
+from tokendash.store import models as m
+from tokendash.store.db import is_sqlite
+
+_EVENT_COLS = (
+    "host, source, dedupe_key, ts_ms, provider, model, agent, project, session, channel, input, output, "
+    "cache_read, cache_write, cache_write_1h, reasoning, rank, cost_nusd, cost_source, model_fallback, "
+    "ingested_ms"
+)
+_UPDATABLE = (
+    "ts_ms, provider, model, agent, project, session, channel, input, output, cache_read, cache_write, "
+    "cache_write_1h, reasoning, rank, cost_nusd, cost_source, model_fallback, ingested_ms"
+).split(", ")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def machine_host_id() -> str:
+    """A stable id for this machine: hostname plus a short hash of /etc/machine-id when there is one."""
+    name = socket.gethostname() or "localhost"
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            with open(path) as f:
+                mid = f.read().strip()
+            if mid:
+                return f"{name}-{hashlib.sha256(mid.encode()).hexdigest()[:8]}"
+        except OSError:
+            continue
+    return name
+
+
+@dataclass(slots=True)
+class SourceStateRow:
+    source: str
+    last_poll_ms: int | None
+    last_success_ms: int | None
+    error: str | None
+    items: int
+    files: int
+    malformed_lines: int
+    problems: list[str]
+
+
+class Store:
+    def __init__(self, engine: Engine, host_id: str | None = None) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine)
+        self.host = host_id or machine_host_id()
+        ph = "?" if self.sqlite else "%s"
+        n = len(_EVENT_COLS.split(", "))
+        sets = ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
+        self._upsert_sql = (
+            f"INSERT INTO usage_events ({_EVENT_COLS}) VALUES ({', '.join([ph] * n)}) "
+            f"ON CONFLICT (source, dedupe_key) DO UPDATE SET {sets} "
+            f"WHERE excluded.rank > usage_events.rank"
+        )
+        self._ph = ph
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        source: str,
+        events: Sequence[tuple[UsageEvent, Priced]],
+        snapshots: Iterable[Snapshot] = (),
+        cursors: Iterable[FileCursor] = (),
+    ) -> int:
+        """Store one batch atomically; returns the number of event rows inserted or improved."""
+        ts = now_ms()
+        host = self.host
+        rows = [
+            (
+                host, e.source, e.dedupe_key, e.ts_ms, e.provider, e.model, e.agent, e.project, e.session,
+                e.channel, e.input, e.output, e.cache_read, e.cache_write, e.cache_write_1h, e.reasoning,
+                e.rank, p.cost_nusd, p.cost_source, e.model_fallback, ts,
+            )
+            for e, p in events
+        ]
+        snap_rows = [
+            (host, s.source, s.kind, s.key, s.ts_ms, json.dumps(s.data, sort_keys=True)) for s in snapshots
+        ]
+        cur_rows = [
+            (source, c.path, c.dev, c.inode, c.size, c.mtime_ns, c.offset, c.parser_version, json.dumps(c.state))
+            for c in cursors
+        ]
+        ph = self._ph
+        with self.engine.begin() as conn:
+            changed = 0
+            if rows:
+                raw = conn.connection.driver_connection
+                cur = raw.cursor()  # type: ignore[union-attr]
+                before = raw.total_changes if self.sqlite else 0  # type: ignore[union-attr]
+                cur.executemany(self._upsert_sql, rows)
+                changed = (raw.total_changes - before) if self.sqlite else len(rows)  # type: ignore[union-attr]
+                cur.close()
+            if snap_rows:
+                conn.exec_driver_sql(
+                    f"INSERT INTO snapshots (host, source, kind, key, ts_ms, data) VALUES ({', '.join([ph] * 6)}) "
+                    "ON CONFLICT (source, kind, key, ts_ms) DO NOTHING",
+                    snap_rows,
+                )
+            if cur_rows:
+                conn.exec_driver_sql(
+                    "INSERT INTO file_cursors (source, path, dev, inode, size, mtime_ns, \"offset\", parser_version, "
+                    f"state) VALUES ({', '.join([ph] * 9)}) ON CONFLICT (source, path) DO UPDATE SET "
+                    "dev = excluded.dev, inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                    "\"offset\" = excluded.\"offset\", parser_version = excluded.parser_version, state = excluded.state",
+                    cur_rows,
+                )
+        return changed
+
+    def set_source_state(
+        self,
+        source: str,
+        *,
+        ok: bool,
+        error: str | None = None,
+        files: int | None = None,
+        malformed_lines: int = 0,
+        problems: Sequence[str] = (),
+    ) -> None:
+        t = now_ms()
+        with self.engine.begin() as conn:
+            items = conn.execute(
+                text("SELECT COUNT(*) FROM usage_events WHERE source = :s"), {"s": source}
+            ).scalar_one()
+            prev = conn.execute(select(m.source_state).where(m.source_state.c.source == source)).first()
+            values: dict[str, Any] = {
+                "last_poll_ms": t,
+                "error": error,
+                "items": items,
+                "files": files if files is not None else (prev.files if prev else 0),
+                "malformed_lines": (prev.malformed_lines if prev else 0) + malformed_lines,
+                "problems": json.dumps(list(problems)[-20:]) if problems or not prev else prev.problems,
+            }
+            if ok:
+                values["last_success_ms"] = t
+            if prev is None:
+                conn.execute(m.source_state.insert().values(source=source, **values))
+            else:
+                conn.execute(m.source_state.update().where(m.source_state.c.source == source).values(**values))
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def load_cursors(self, source: str) -> dict[str, FileCursor]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(m.file_cursors).where(m.file_cursors.c.source == source)).all()
+        return {
+            r.path: FileCursor(
+                path=r.path, dev=r.dev, inode=r.inode, size=r.size, mtime_ns=r.mtime_ns, offset=r.offset,
+                parser_version=r.parser_version, state=json.loads(r.state or "{}"),
+            )
+            for r in rows
+        }
+
+    def source_states(self) -> dict[str, SourceStateRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(m.source_state)).all()
+        return {
+            r.source: SourceStateRow(
+                r.source, r.last_poll_ms, r.last_success_ms, r.error, r.items, r.files, r.malformed_lines,
+                json.loads(r.problems or "[]"),
+            )
+            for r in rows
+        }
+
+    def latest_snapshots(self, kind: str) -> list[dict[str, Any]]:
+        """The newest snapshot of each key of a kind."""
+        sql = text(
+            "SELECT s.source, s.key, s.ts_ms, s.data FROM snapshots s JOIN (SELECT source, key, MAX(ts_ms) AS t "
+            "FROM snapshots WHERE kind = :k GROUP BY source, key) x ON s.source = x.source AND s.key = x.key "
+            "AND s.ts_ms = x.t WHERE s.kind = :k ORDER BY s.source, s.key"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql, {"k": kind}).all()
+        return [{"source": r.source, "key": r.key, "tsMs": r.ts_ms, "data": json.loads(r.data)} for r in rows]
+
+    def count_events(self, conn: Connection | None = None) -> int:
+        q = text("SELECT COUNT(*) FROM usage_events")
+        if conn is not None:
+            return conn.execute(q).scalar_one()
+        with self.engine.connect() as c:
+            return c.execute(q).scalar_one()
