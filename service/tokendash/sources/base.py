@@ -91,6 +91,8 @@ class PollBatch:
     files: int = 0
     bytes_read: int = 0
     malformed_lines: int = 0
+    # Bytes the whole poll expects to read (set on the first batch, for progress bars); 0 = unknown.
+    planned_bytes: int = 0
     # Human-readable problems that did not stop the poll (unreadable file, malformed line at …).
     problems: list[str] = field(default_factory=list)
 

@@ -206,7 +206,8 @@ class ClaudeCodeSource:
         todo.sort(key=lambda t: -t[2])
         total_bytes = sum(t[2] for t in todo)
         jobs = [(p, c) for p, c, _ in todo]
-        batch = PollBatch(files=files)
+        yield PollBatch(files=files, planned_bytes=total_bytes)  # lets a progress bar size itself
+        batch = PollBatch()
         if self.workers > 1 and total_bytes >= PARALLEL_MIN_BYTES and len(jobs) > 1:
             import multiprocessing as mp
 

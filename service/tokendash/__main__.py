@@ -1,0 +1,3 @@
+from tokendash.cli import main
+
+main()

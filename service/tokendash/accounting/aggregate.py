@@ -1,0 +1,286 @@
+"""Grouping usage into ``UsageRow`` and ``Totals`` (SPEC §6, §8 ``token-dashboard.usage``).
+
+The database does the heavy lifting (one ``GROUP BY`` over the events, local days computed in SQL, see
+``timezones``); Python only folds days into weeks and months and shapes the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from tokendash.accounting.timezones import (
+    DAY_MS,
+    HOUR_MS,
+    day_from_index,
+    local_midnight_ms,
+    local_ms_sql,
+    zone,
+)
+from tokendash.errors import InvalidParams
+
+DIMENSIONS = ("provider", "model", "source", "agent", "project", "session", "host", "channel")
+GRAINS = ("hour", "day", "week", "month")
+FILTERS = ("provider", "model", "source", "agent", "project", "host", "session")
+
+# Output key for each grain (``date`` for days as in ccusage and the SPEC's UsageRow example).
+GRAIN_KEY = {"hour": "hour", "day": "date", "week": "week", "month": "month"}
+
+
+@dataclass
+class UsageQuery:
+    since: date | None = None  # inclusive, local date
+    until: date | None = None  # inclusive, local date
+    timezone: str = "UTC"
+    group_by: Sequence[str] = ("day",)
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    limit: int | None = None
+    # For rolling windows ("last 24 h"): explicit UTC bounds override since/until.
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], default_tz: str) -> UsageQuery:
+        """Parse ``token-dashboard.usage`` params; every error names the field."""
+        if not isinstance(params, Mapping):
+            raise InvalidParams("params", "must be an object")
+        allowed = {"scope", "since", "until", "timezone", "groupBy", "filters", "limit"}
+        for k in params:
+            if k not in allowed:
+                raise InvalidParams(k, f"unknown parameter; use {', '.join(sorted(allowed))}")
+        tz = params.get("timezone") or default_tz
+        if not isinstance(tz, str):
+            raise InvalidParams("timezone", "must be a string")
+        zone(tz)
+        group_by = params.get("groupBy", ["day"])
+        if isinstance(group_by, str):
+            group_by = [g for g in group_by.split(",") if g]
+        if not isinstance(group_by, list) or not all(isinstance(g, str) for g in group_by):
+            raise InvalidParams("groupBy", "must be a list of strings")
+        filters_in = params.get("filters") or {}
+        if not isinstance(filters_in, Mapping):
+            raise InvalidParams("filters", "must be an object")
+        filters: dict[str, list[str]] = {}
+        for k, v in filters_in.items():
+            vals = [v] if isinstance(v, str) else v
+            if not isinstance(vals, list) or not all(isinstance(x, str) for x in vals):
+                raise InvalidParams(f"filters.{k}", "must be a string or a list of strings")
+            filters[k] = vals
+        limit = params.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise InvalidParams("limit", "must be an integer")
+        q = cls(
+            since=parse_day(params.get("since"), "since"),
+            until=parse_day(params.get("until"), "until"),
+            timezone=tz,
+            group_by=group_by,
+            filters=filters,
+            limit=limit,
+        )
+        q.validate()
+        return q
+
+    def validate(self) -> tuple[list[str], str | None]:
+        dims: list[str] = []
+        grain: str | None = None
+        for g in self.group_by:
+            if g in GRAINS:
+                if grain is not None:
+                    raise InvalidParams("groupBy", "at most one time grain (hour, day, week, month)")
+                grain = g
+            elif g in DIMENSIONS:
+                if g not in dims:
+                    dims.append(g)
+            else:
+                raise InvalidParams("groupBy", f"unknown dimension {g!r}; use {', '.join(DIMENSIONS + GRAINS)}")
+        for k in self.filters:
+            if k not in FILTERS:
+                raise InvalidParams(f"filters.{k}", f"unknown filter; use {', '.join(FILTERS)}")
+        if self.since and self.until and self.since > self.until:
+            raise InvalidParams("since", "since is after until")
+        if self.limit is not None and self.limit < 1:
+            raise InvalidParams("limit", "must be a positive integer")
+        return dims, grain
+
+
+def parse_day(v: Any, field: str) -> date | None:
+    """``YYYY-MM-DD`` or ``YYYYMMDD`` (ccusage's form)."""
+    if v is None or v == "":
+        return None
+    if not isinstance(v, str):
+        raise InvalidParams(field, "must be a date string YYYY-MM-DD")
+    s = v.strip()
+    if len(s) == 8 and s.isdigit():
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    try:
+        return date.fromisoformat(s)
+    except ValueError as e:
+        raise InvalidParams(field, f"{v!r} is not a date (use YYYY-MM-DD)") from e
+
+
+def empty_totals() -> dict[str, Any]:
+    return {
+        "tokens": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "reasoning": 0, "total": 0},
+        "costUsd": 0.0,
+        "billedCostUsd": 0.0,
+        "estimatedCostUsd": 0.0,
+        "unpricedTokens": 0,
+        "requests": 0,
+    }
+
+
+@dataclass
+class _Acc:
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    reasoning: int = 0
+    cost_nusd: int = 0
+    est_nusd: int = 0
+    unpriced: int = 0
+    requests: int = 0
+
+    def add(self, r: Sequence[int]) -> None:
+        self.input += r[0]
+        self.output += r[1]
+        self.cache_read += r[2]
+        self.cache_write += r[3]
+        self.reasoning += r[4]
+        self.cost_nusd += r[5]
+        self.est_nusd += r[6]
+        self.unpriced += r[7]
+        self.requests += r[8]
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "tokens": {
+                "input": self.input,
+                "output": self.output,
+                "cacheRead": self.cache_read,
+                "cacheWrite": self.cache_write,
+                "reasoning": self.reasoning,
+                "total": self.input + self.output + self.cache_read + self.cache_write,
+            },
+            "costUsd": self.cost_nusd / 1e9,
+            "billedCostUsd": 0.0,  # local events are attributions, never bills (SPEC §5 rule 6)
+            "estimatedCostUsd": self.est_nusd / 1e9,
+            "unpricedTokens": self.unpriced,
+            "requests": self.requests,
+        }
+
+
+_SUMS = (
+    "SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning), "
+    "SUM(COALESCE(cost_nusd, 0)), "
+    "SUM(CASE WHEN cost_source = 'estimated' THEN cost_nusd ELSE 0 END), "
+    "SUM(CASE WHEN cost_source = 'unpriced' THEN input + output + cache_read + cache_write ELSE 0 END), "
+    "COUNT(*)"
+)
+
+
+def _bounds(conn: Connection, q: UsageQuery, tz: Any) -> tuple[int, int] | None:
+    if q.start_ms is not None or q.end_ms is not None:
+        lo = q.start_ms if q.start_ms is not None else 0
+        hi = q.end_ms if q.end_ms is not None else 2**62
+    else:
+        lo = local_midnight_ms(q.since, tz) if q.since else None
+        hi = local_midnight_ms(q.until + timedelta(days=1), tz) if q.until else None
+    if lo is None or hi is None or hi >= 2**62:
+        row = conn.execute(text("SELECT MIN(ts_ms), MAX(ts_ms) FROM usage_events")).first()
+        if row is None or row[0] is None:
+            return None
+        lo = row[0] if lo is None else lo
+        hi = row[1] + 1 if hi is None or hi >= 2**62 else hi
+    return (lo, hi) if lo < hi else None
+
+
+def usage(conn: Connection, q: UsageQuery) -> dict[str, Any]:
+    """The ``token-dashboard.usage`` result: ``{rows: [UsageRow], totals: Totals}``."""
+    dims, grain = q.validate()
+    tz = zone(q.timezone)
+    bounds = _bounds(conn, q, tz)
+    if bounds is None:
+        return {"rows": [], "totals": empty_totals()}
+    lo, hi = bounds
+    where = ["ts_ms >= :lo", "ts_ms < :hi"]
+    params: dict[str, Any] = {"lo": lo, "hi": hi}
+    for k, values in q.filters.items():
+        vals = [v for v in values if v is not None]
+        if not vals:
+            continue
+        names = []
+        for i, v in enumerate(vals):
+            params[f"f_{k}_{i}"] = v
+            names.append(f":f_{k}_{i}")
+        where.append(f"{k} IN ({', '.join(names)})")
+    select_keys: list[str] = []
+    if grain == "hour":
+        select_keys.append(f"({local_ms_sql(tz, lo, hi)}) / {HOUR_MS}")
+    elif grain is not None:
+        select_keys.append(f"({local_ms_sql(tz, lo, hi)}) / {DAY_MS}")
+    select_keys.extend(dims)
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(select_keys)))}" if select_keys else ""
+    cols = ", ".join([*select_keys, _SUMS])
+    sql = f"SELECT {cols} FROM usage_events WHERE {' AND '.join(where)}{group}"
+    result = conn.execute(text(sql), params).all()
+
+    nkeys = len(select_keys)
+    grouped: dict[tuple, _Acc] = {}
+    total = _Acc()
+    for r in result:
+        sums = [int(x or 0) for x in r[nkeys:]]
+        if sums[8] == 0:
+            continue
+        key = tuple(r[:nkeys])
+        if grain is not None:
+            key = (_grain_label(grain, int(key[0])), *key[1:])
+        acc = grouped.get(key)
+        if acc is None:
+            acc = grouped[key] = _Acc()
+        acc.add(sums)
+        total.add(sums)
+
+    names = ([GRAIN_KEY[grain]] if grain else []) + dims
+    rows = []
+    for key, acc in grouped.items():
+        row: dict[str, Any] = dict(zip(names, key, strict=True))
+        row.update(acc.totals())
+        rows.append(row)
+    if grain is not None:
+        rows.sort(key=lambda r: (r[GRAIN_KEY[grain]], *[(r[d] or "") for d in dims]))
+    else:
+        rows.sort(key=lambda r: (-r["costUsd"], -r["tokens"]["total"]))
+    if q.limit is not None:
+        rows = rows[-q.limit :] if grain is not None else rows[: q.limit]
+    return {"rows": rows, "totals": total.totals()}
+
+
+def _grain_label(grain: str, idx: int) -> str:
+    if grain == "hour":
+        d = day_from_index(idx // 24)
+        return f"{d.isoformat()}T{idx % 24:02d}:00"
+    d = day_from_index(idx)
+    if grain == "day":
+        return d.isoformat()
+    if grain == "week":
+        return (d - timedelta(days=d.weekday())).isoformat()  # Monday start
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def totals_of(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sum UsageRows (used by renderers; exact for tokens, float for money)."""
+    t = empty_totals()
+    for r in rows:
+        for k in t["tokens"]:
+            t["tokens"][k] += r["tokens"][k]
+        for k in ("costUsd", "billedCostUsd", "estimatedCostUsd"):
+            t[k] += r[k]
+        t["unpricedTokens"] += r["unpricedTokens"]
+        t["requests"] += r["requests"]
+    return t

@@ -1,0 +1,51 @@
+"""The ``App`` object: settings, store, prices and sources, built once and handed to every layer.
+There is no other global state (tests build a fresh App each)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from tokendash.config.settings import Settings, load_settings
+from tokendash.pricing.prices import PriceBook
+from tokendash.store.repo import Store
+
+
+class App:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or load_settings()
+
+    @cached_property
+    def store(self) -> Store:
+        from tokendash.store.db import open_store
+
+        return Store(open_store(self.settings.effective_database_url), host_id=self.settings.host_id)
+
+    @cached_property
+    def prices(self) -> PriceBook:
+        overrides: dict[tuple[str, str], dict[str, Any]] = {}
+        try:  # OpenClaw's own model cost table is an override too (SPEC §5 rule 5)
+            from tokendash.config.openclaw import load_openclaw_config, price_overrides
+
+            overrides.update(price_overrides(load_openclaw_config(self.settings.openclaw_state_dir)))
+        except ImportError:
+            pass
+        except Exception:  # a broken OpenClaw config must not stop pricing; doctor reports it
+            pass
+        for p in self.settings.prices:
+            overrides[(p.provider, p.model)] = p.model_dump(by_alias=True, exclude={"provider", "model"})
+        return PriceBook(overrides)
+
+    def sources(self, only: list[str] | None = None) -> list[Any]:
+        from tokendash.sources.registry import build_sources
+
+        return build_sources(self.settings, only)
+
+    @property
+    def timezone(self) -> str:
+        from tokendash.accounting.timezones import system_timezone
+
+        return self.settings.timezone or system_timezone()
+
+    def subscription_sources(self) -> set[str]:
+        return {k for k, v in self.settings.sources.items() if v.billing == "subscription"}

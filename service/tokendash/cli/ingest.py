@@ -1,0 +1,85 @@
+"""``tokendash ingest``: one pass over every source, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from tokendash.cli import emit_json, make_app
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.planned = 0
+        self.done = 0
+        self.events = 0
+        self.t0 = time.monotonic()
+
+    def __call__(self, source: str, batch) -> None:  # type: ignore[no-untyped-def]
+        if batch.planned_bytes:
+            self.planned, self.done, self.events = batch.planned_bytes, 0, 0
+        self.done += batch.bytes_read
+        self.events += len(batch.events)
+        if not self.tty:
+            return
+        width = 30
+        frac = min(1.0, self.done / self.planned) if self.planned else 0.0
+        bar = "█" * int(frac * width) + "░" * (width - int(frac * width))
+        sys.stderr.write(
+            f"\r{source:<12} {bar} {self.done / 1e6:8.1f}/{self.planned / 1e6:.1f} MB  {self.events:,} events"
+        )
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+@click.command()
+@click.option("--source", "only", multiple=True, help="Only this source (repeatable): claude-code, codex, openclaw.")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-source results as JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, only: tuple[str, ...], as_json: bool) -> None:
+    """Read what the agents' logs added since the last pass into the store.
+
+    \b
+    Example:
+      tokendash ingest
+      tokendash ingest --source claude-code --json
+    """
+    from tokendash.ingest import ingest as run
+    from tokendash.sources.registry import all_factories
+
+    unknown = [s for s in only if s not in all_factories()]
+    if unknown:
+        raise click.UsageError(f"unknown source {unknown[0]!r}; known: {', '.join(all_factories())}")
+    app = make_app(ctx)
+    sources = app.sources(list(only) or None)
+    progress = _Progress()
+    t0 = time.monotonic()
+    results = run(app.store, app.prices, [s for s in sources if only or s.configured()], progress)
+    progress.end()
+    elapsed = time.monotonic() - t0
+    if as_json:
+        emit_json({"results": [r.as_dict() for r in results], "seconds": round(elapsed, 3)})
+    else:
+        if not results:
+            click.echo("No sources found: no Claude Code, Codex or OpenClaw logs on this machine.")
+        for r in results:
+            status = "ok" if r.ok else f"FAILED: {r.error}"
+            click.echo(
+                f"{r.source:<12} {status}  files {r.files:,}  read {r.bytes_read / 1e6:,.1f} MB  "
+                f"new/updated events {r.events_written:,}"
+                + (f"  malformed lines {r.malformed_lines:,}" if r.malformed_lines else "")
+            )
+            for p in r.problems[:5]:
+                click.echo(f"  ! {p}", err=True)
+        click.echo(f"done in {elapsed:.2f} s")
+    if any(not r.ok for r in results):
+        ctx.exit(1)
