@@ -16,7 +16,8 @@ def _claude(settings: Settings) -> Source:
     from tokendash.sources.claude_code import ClaudeCodeSource, default_config_dirs
 
     env = {"CLAUDE_CONFIG_DIR": settings.claude_config_dir} if settings.claude_config_dir is not None else None
-    return ClaudeCodeSource(default_config_dirs(env) if env else default_config_dirs())
+    dirs = default_config_dirs(env) if env else default_config_dirs()
+    return ClaudeCodeSource(dirs, batch_events=settings.ingest_batch_events)
 
 
 def _codex(settings: Settings) -> Source:
