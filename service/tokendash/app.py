@@ -3,12 +3,16 @@ There is no other global state (tests build a fresh App each)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokendash.config.settings import Settings, load_settings
-from tokendash.pricing.prices import PriceBook
-from tokendash.store.repo import Store
+
+if TYPE_CHECKING:
+    from tokendash.pricing.prices import PriceBook
+    from tokendash.store.reader import Reader
+    from tokendash.store.repo import Store
 
 
 class App:
@@ -18,11 +22,14 @@ class App:
     @cached_property
     def store(self) -> Store:
         from tokendash.store.db import open_store
+        from tokendash.store.repo import Store
 
         return Store(open_store(self.settings.effective_database_url), host_id=self.settings.host_id)
 
     @cached_property
     def prices(self) -> PriceBook:
+        from tokendash.pricing.prices import PriceBook
+
         overrides: dict[tuple[str, str], dict[str, Any]] = {}
         try:  # OpenClaw's own model cost table is an override too (SPEC §5 rule 5)
             from tokendash.config.openclaw import load_openclaw_config, price_overrides
@@ -35,6 +42,12 @@ class App:
         for p in self.settings.prices:
             overrides[(p.provider, p.model)] = p.model_dump(by_alias=True, exclude={"provider", "model"})
         return PriceBook(overrides)
+
+    def reader(self) -> AbstractContextManager[Reader]:
+        """A read-only connection for queries: plain sqlite3 when possible (fast start), else the engine."""
+        from tokendash.store.reader import read_connection
+
+        return read_connection(self.settings.effective_database_url, lambda: self.store.engine)
 
     def sources(self, only: list[str] | None = None) -> list[Any]:
         from tokendash.sources.registry import build_sources

@@ -1,16 +1,25 @@
 """One pass over sources: poll → price → store. Each batch is committed with its cursors, so an
-interrupted pass (even ``kill -9``) resumes exactly where the last committed batch ended."""
+interrupted pass (even ``kill -9``) resumes exactly where the last committed batch ended.
+
+A large pass of a partitioned source (Claude Code's hundreds of files) runs in worker processes, each
+reading, pricing and storing whole files: nothing but small counters crosses a process boundary, and
+the store's upsert on the dedupe key makes the order in which workers commit irrelevant.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tokendash.pricing.prices import PriceBook
-from tokendash.sources.base import PollBatch, Source
+from tokendash.sources.base import PartitionedSource, PollBatch, Source
 from tokendash.store.repo import Store
 
-Progress = Callable[[str, PollBatch], None]
+Progress = Callable[[str, PollBatch, int], None]  # (source, batch, events read)
+
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this, forking costs more than it saves
 
 
 @dataclass
@@ -33,22 +42,36 @@ class IngestResult:
             "snapshots": self.snapshots, "malformedLines": self.malformed_lines, "problems": self.problems,
         }
 
+    def add(self, batch: PollBatch, written: int) -> None:
+        self.events_written += written
+        self.events_seen += len(batch.events)
+        self.snapshots += len(batch.snapshots)
+        self.files += batch.files
+        self.bytes_read += batch.bytes_read
+        self.malformed_lines += batch.malformed_lines
+        self.problems.extend(batch.problems)
 
-def ingest_source(store: Store, prices: PriceBook, source: Source, progress: Progress | None = None) -> IngestResult:
+
+def _store_batch(store: Store, prices: PriceBook, source_id: str, batch: PollBatch) -> int:
+    priced = [(e, prices.price(e)) for e in batch.events]
+    return store.write_batch(source_id, priced, batch.snapshots, batch.cursors)
+
+
+def ingest_source(
+    store: Store, prices: PriceBook, source: Source, progress: Progress | None = None, workers: int | None = None
+) -> IngestResult:
     res = IngestResult(source.id)
     try:
         cursors = store.load_cursors(source.id)
-        for batch in source.poll(cursors):
-            priced = [(e, prices.price(e)) for e in batch.events]
-            res.events_written += store.write_batch(source.id, priced, batch.snapshots, batch.cursors)
-            res.events_seen += len(batch.events)
-            res.snapshots += len(batch.snapshots)
-            res.files += batch.files
-            res.bytes_read += batch.bytes_read
-            res.malformed_lines += batch.malformed_lines
-            res.problems.extend(batch.problems)
-            if progress is not None:
-                progress(source.id, batch)
+        workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        plan = source.plan(cursors) if isinstance(source, PartitionedSource) else None
+        if plan is not None and workers > 1 and len(plan.units) > 1 and sum(plan.sizes) >= PARALLEL_MIN_BYTES:
+            _parallel(store, prices, source, plan, workers, res, progress)
+        else:
+            for batch in source.poll(cursors):
+                res.add(batch, _store_batch(store, prices, source.id, batch))
+                if progress is not None:
+                    progress(source.id, batch, len(batch.events))
     except Exception as e:  # one source failing never stops the others
         res.ok = False
         res.error = f"{source.id}: {type(e).__name__}: {e}"
@@ -57,6 +80,84 @@ def ingest_source(store: Store, prices: PriceBook, source: Source, progress: Pro
         malformed_lines=res.malformed_lines, problems=res.problems,
     )
     return res
+
+
+# Worker side. Set in the parent just before the fork and inherited (nothing is pickled but the unit).
+_WORKER: dict[str, Any] = {}
+
+
+@dataclass
+class _UnitResult:
+    rows: list[tuple]
+    snapshots: list[Any]
+    cursors: list[Any]
+    bytes_read: int
+    seen: int
+    malformed: int
+    problems: list[str]
+
+
+def _run_unit(unit: Any) -> _UnitResult:
+    """Read and price one unit in a worker; the parent stores it. A single writer keeps SQLite's page
+    cache warm (two writing connections invalidate each other's on every commit)."""
+    source, prices, store = _WORKER["source"], _WORKER["prices"], _WORKER["store"]
+    out = _UnitResult([], [], [], 0, 0, 0, [])
+    for batch in source.poll_unit(unit):
+        out.rows.extend(store.event_rows((e, prices.price(e)) for e in batch.events))
+        out.snapshots.extend(batch.snapshots)
+        out.cursors.extend(batch.cursors)
+        out.bytes_read += batch.bytes_read
+        out.seen += len(batch.events)
+        out.malformed += batch.malformed_lines
+        out.problems.extend(batch.problems)
+    return out
+
+
+def _parallel(
+    store: Store, prices: PriceBook, source: Any, plan: Any, workers: int, res: IngestResult,
+    progress: Progress | None,
+) -> None:
+    import multiprocessing as mp
+
+    first = PollBatch(files=plan.files, planned_bytes=sum(plan.sizes), problems=plan.problems)
+    res.add(first, 0)
+    if progress is not None:
+        progress(source.id, first, 0)
+    prices.warm()  # load the price data once, before the fork, so workers share it
+    _WORKER.clear()
+    _WORKER.update(source=source, prices=prices, store=store)
+    store.engine.dispose()  # no open connection may cross the fork (workers never touch the database)
+    limit = getattr(source, "batch_events", 10_000)
+    pending: list[_UnitResult] = []
+    queued = 0
+
+    def flush() -> None:
+        nonlocal queued
+        if not pending:
+            return
+        rows = [r for u in pending for r in u.rows]
+        res.events_written += store.write_rows(
+            source.id, rows, [s for u in pending for s in u.snapshots], [c for u in pending for c in u.cursors]
+        )
+        pending.clear()
+        queued = 0
+
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            for unit in pool.imap_unordered(_run_unit, plan.units, chunksize=1):
+                pending.append(unit)
+                queued += len(unit.rows)
+                res.bytes_read += unit.bytes_read
+                res.events_seen += unit.seen
+                res.malformed_lines += unit.malformed
+                res.problems.extend(unit.problems)
+                if queued >= limit:
+                    flush()
+                if progress is not None:
+                    progress(source.id, PollBatch(bytes_read=unit.bytes_read), unit.seen)
+        flush()
+    finally:
+        _WORKER.clear()
 
 
 def ingest(store: Store, prices: PriceBook, sources: Iterable[Source], progress: Progress | None = None) -> list[IngestResult]:

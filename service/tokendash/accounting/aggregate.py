@@ -11,9 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-
 from tokendash.accounting.timezones import (
     DAY_MS,
     HOUR_MS,
@@ -23,6 +20,7 @@ from tokendash.accounting.timezones import (
     zone,
 )
 from tokendash.errors import InvalidParams
+from tokendash.store.reader import Reader, as_reader
 
 DIMENSIONS = ("provider", "model", "source", "agent", "project", "session", "host", "channel")
 GRAINS = ("hour", "day", "week", "month")
@@ -74,9 +72,14 @@ class UsageQuery:
         limit = params.get("limit")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise InvalidParams("limit", "must be an integer")
+        import time
+
+        from tokendash.accounting.timezones import today as today_in
+
+        now = today_in(zone(tz), int(time.time() * 1000))
         q = cls(
-            since=parse_day(params.get("since"), "since"),
-            until=parse_day(params.get("until"), "until"),
+            since=parse_day(params.get("since"), "since", now),
+            until=parse_day(params.get("until"), "until", now),
             timezone=tz,
             group_by=group_by,
             filters=filters,
@@ -108,19 +111,39 @@ class UsageQuery:
         return dims, grain
 
 
-def parse_day(v: Any, field: str) -> date | None:
-    """``YYYY-MM-DD`` or ``YYYYMMDD`` (ccusage's form)."""
+RELATIVE_DAYS = "today, yesterday, week (this week, Monday start), month (this month), Nd (last N days), all"
+
+
+def parse_day(v: Any, field: str, today: date | None = None) -> date | None:
+    """``YYYY-MM-DD``, ``YYYYMMDD`` (ccusage's form), or a period relative to ``today`` in the report's
+    zone: ``today``, ``yesterday``, ``week``, ``month``, ``30d`` (the last 30 days, today included), ``all``."""
     if v is None or v == "":
         return None
     if not isinstance(v, str):
         raise InvalidParams(field, "must be a date string YYYY-MM-DD")
-    s = v.strip()
+    s = v.strip().lower()
+    if s in ("all", "today", "yesterday", "week", "month") or (s.endswith("d") and s[:-1].isdigit()):
+        if today is None:
+            raise InvalidParams(field, f"{v!r}: relative days need a time zone")
+        if s == "all":
+            return None
+        if s == "today":
+            return today
+        if s == "yesterday":
+            return today - timedelta(days=1)
+        if s == "week":
+            return today - timedelta(days=today.weekday())
+        if s == "month":
+            return today.replace(day=1)
+        if s.endswith("d") and s[:-1].isdigit() and int(s[:-1]) >= 1:
+            return today - timedelta(days=int(s[:-1]) - 1)
+        raise InvalidParams(field, f"{v!r} is not a date (use YYYY-MM-DD or {RELATIVE_DAYS})")
     if len(s) == 8 and s.isdigit():
         s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
     try:
         return date.fromisoformat(s)
     except ValueError as e:
-        raise InvalidParams(field, f"{v!r} is not a date (use YYYY-MM-DD)") from e
+        raise InvalidParams(field, f"{v!r} is not a date (use YYYY-MM-DD or {RELATIVE_DAYS})") from e
 
 
 def empty_totals() -> dict[str, Any]:
@@ -184,7 +207,7 @@ _SUMS = (
 )
 
 
-def _bounds(conn: Connection, q: UsageQuery, tz: Any) -> tuple[int, int] | None:
+def _bounds(conn: Reader, q: UsageQuery, tz: Any) -> tuple[int, int] | None:
     if q.start_ms is not None or q.end_ms is not None:
         lo = q.start_ms if q.start_ms is not None else 0
         hi = q.end_ms if q.end_ms is not None else 2**62
@@ -192,7 +215,8 @@ def _bounds(conn: Connection, q: UsageQuery, tz: Any) -> tuple[int, int] | None:
         lo = local_midnight_ms(q.since, tz) if q.since else None
         hi = local_midnight_ms(q.until + timedelta(days=1), tz) if q.until else None
     if lo is None or hi is None or hi >= 2**62:
-        row = conn.execute(text("SELECT MIN(ts_ms), MAX(ts_ms) FROM usage_events")).first()
+        rows = conn.all("SELECT MIN(ts_ms), MAX(ts_ms) FROM usage_events")
+        row = rows[0] if rows else None
         if row is None or row[0] is None:
             return None
         lo = row[0] if lo is None else lo
@@ -200,8 +224,10 @@ def _bounds(conn: Connection, q: UsageQuery, tz: Any) -> tuple[int, int] | None:
     return (lo, hi) if lo < hi else None
 
 
-def usage(conn: Connection, q: UsageQuery) -> dict[str, Any]:
-    """The ``token-dashboard.usage`` result: ``{rows: [UsageRow], totals: Totals}``."""
+def usage(conn: Any, q: UsageQuery) -> dict[str, Any]:
+    """The ``token-dashboard.usage`` result: ``{rows: [UsageRow], totals: Totals}``. ``conn`` is a
+    ``store.reader.Reader`` or a SQLAlchemy connection."""
+    conn = as_reader(conn)
     dims, grain = q.validate()
     tz = zone(q.timezone)
     bounds = _bounds(conn, q, tz)
@@ -228,7 +254,7 @@ def usage(conn: Connection, q: UsageQuery) -> dict[str, Any]:
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(select_keys)))}" if select_keys else ""
     cols = ", ".join([*select_keys, _SUMS])
     sql = f"SELECT {cols} FROM usage_events WHERE {' AND '.join(where)}{group}"
-    result = conn.execute(text(sql), params).all()
+    result = conn.all(sql, params)
 
     nkeys = len(select_keys)
     grouped: dict[tuple, _Acc] = {}

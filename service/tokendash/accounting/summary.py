@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from tokendash.accounting.aggregate import UsageQuery, empty_totals, usage
 from tokendash.accounting.timezones import today, zone
 
@@ -45,7 +43,7 @@ def _spend(totals: dict[str, Any], subscription_cost: float, subscription_est: f
 
 
 def period_totals(
-    conn: Connection, tz_name: str, start_ms: int, end_ms: int, subscription: Iterable[str] = ()
+    conn: Any, tz_name: str, start_ms: int, end_ms: int, subscription: Iterable[str] = ()
 ) -> dict[str, Any]:
     q = UsageQuery(timezone=tz_name, group_by=["source"], start_ms=start_ms, end_ms=end_ms)
     res = usage(conn, q)
@@ -56,7 +54,7 @@ def period_totals(
 
 
 def build_summary(
-    conn: Connection,
+    conn: Any,
     *,
     tz_name: str,
     now_ms: int,

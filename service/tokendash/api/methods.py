@@ -40,10 +40,11 @@ def _format(params: Mapping[str, Any]) -> str:
 
 
 def usage(app: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    from tokendash.accounting.aggregate import UsageQuery, usage as run
+    from tokendash.accounting.aggregate import UsageQuery
+    from tokendash.accounting.aggregate import usage as run
 
     q = UsageQuery.from_params(params, app.timezone)
-    with app.store.engine.connect() as conn:
+    with app.reader() as conn:
         return run(conn, q)
 
 

@@ -91,7 +91,9 @@ def main() -> None:
     from tokendash.errors import InvalidParams, TokendashError
 
     try:
-        cli.main(standalone_mode=False)
+        rc = cli.main(standalone_mode=False)  # returns ctx.exit()'s code instead of exiting
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)

@@ -20,11 +20,11 @@ class _Progress:
         self.events = 0
         self.t0 = time.monotonic()
 
-    def __call__(self, source: str, batch) -> None:  # type: ignore[no-untyped-def]
+    def __call__(self, source: str, batch, events: int) -> None:  # type: ignore[no-untyped-def]
         if batch.planned_bytes:
             self.planned, self.done, self.events = batch.planned_bytes, 0, 0
         self.done += batch.bytes_read
-        self.events += len(batch.events)
+        self.events += events
         if not self.tty:
             return
         width = 30

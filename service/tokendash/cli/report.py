@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tokendash.cli import emit_json, make_app
+from tokendash.cli import emit_json
 
 KINDS = {"daily": ["day"], "weekly": ["week"], "monthly": ["month"], "session": ["session", "project"]}
 

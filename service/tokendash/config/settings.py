@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -87,26 +87,22 @@ class Settings(BaseSettings):
         alias_generator=to_camel,
     )
 
-    home: Path = Field(default_factory=default_home, validation_alias=AliasChoices("home", "TOKENDASH_HOME"))
-    database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("databaseUrl", "database_url", "TOKENDASH_DATABASE_URL")
-    )
-    http_addr: str = Field(
-        default="127.0.0.1:18790", validation_alias=AliasChoices("httpAddr", "http_addr", "TOKENDASH_HTTP_ADDR")
-    )
-    grpc_addr: str = Field(
-        default="127.0.0.1:18791", validation_alias=AliasChoices("grpcAddr", "grpc_addr", "TOKENDASH_GRPC_ADDR")
-    )
-    url: str | None = Field(default=None, validation_alias=AliasChoices("url", "TOKENDASH_URL"))
-    token: str | None = Field(default=None, validation_alias=AliasChoices("token", "TOKENDASH_TOKEN"))
-    host_id: str | None = Field(default=None, validation_alias=AliasChoices("hostId", "host_id", "TOKENDASH_HOST_ID"))
-    timezone: str | None = Field(default=None, validation_alias=AliasChoices("timezone", "TOKENDASH_TIMEZONE"))
-    currency: str = Field(default="USD", validation_alias=AliasChoices("currency", "TOKENDASH_CURRENCY"))
-    fx: dict[str, float] = Field(default_factory=dict, validation_alias=AliasChoices("fx", "TOKENDASH_FX"))
+    home: Path = Field(default_factory=default_home)
+    database_url: str | None = None
+    http_addr: str = "127.0.0.1:18790"
+    grpc_addr: str = "127.0.0.1:18791"
+    url: str | None = None
+    token: str | None = None
+    host_id: str | None = None
+    timezone: str | None = None
+    currency: str = "USD"
+    fx: dict[str, float] = Field(default_factory=dict)
 
     poll_interval_minutes: float = Field(default=15, gt=0)
     local_poll_seconds: float = Field(default=5, gt=0)
     history_retention_days: int = Field(default=90, ge=1)
+    # Events stored per transaction during ingest: bounds memory; each batch commits with its cursors.
+    ingest_batch_events: int = Field(default=10_000, ge=1)
     alert_thresholds: dict[str, AlertThreshold] = Field(default_factory=dict)
     enabled_providers: list[str] | None = None
     budgets: list[Budget] = Field(default_factory=list)
@@ -117,13 +113,9 @@ class Settings(BaseSettings):
     sidecar: SidecarOptions = SidecarOptions()
 
     # Where the agents keep their logs (their own variables, not TOKENDASH_*).
-    claude_config_dir: str | None = Field(
-        default=None, validation_alias=AliasChoices("claudeConfigDir", "CLAUDE_CONFIG_DIR")
-    )
-    codex_home: str | None = Field(default=None, validation_alias=AliasChoices("codexHome", "CODEX_HOME"))
-    openclaw_state_dir: str | None = Field(
-        default=None, validation_alias=AliasChoices("openclawStateDir", "OPENCLAW_STATE_DIR")
-    )
+    claude_config_dir: str | None = None
+    codex_home: str | None = None
+    openclaw_state_dir: str | None = None
 
     @field_validator("fx", mode="before")
     @classmethod
@@ -148,7 +140,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlSource(settings_cls))
+        return (init_settings, _EnvSource(settings_cls), _TomlSource(settings_cls))
 
     # Derived values --------------------------------------------------------------------------
 
@@ -180,6 +172,43 @@ def _mask_url(url: str) -> str:
 
     url = re.sub(r"(bot)[^/]+", r"\1****", url)
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1****@", url)
+
+
+# The agents' own variables, read as they are (not TOKENDASH_*).
+AGENT_VARS = {"CLAUDE_CONFIG_DIR": "claude_config_dir", "CODEX_HOME": "codex_home", "OPENCLAW_STATE_DIR": "openclaw_state_dir"}
+
+
+class _EnvSource(PydanticBaseSettingsSource):
+    """``TOKENDASH_<FIELD>`` and the agents' directory variables, nothing else: a plain ``HOME`` or
+    ``TOKEN`` in the environment must never be taken for a setting. Structured values are JSON."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        import json
+
+        out: dict[str, Any] = {}
+        for name in self.settings_cls.model_fields:
+            raw = os.environ.get(f"TOKENDASH_{name.upper()}")
+            if raw is None or raw == "":
+                continue
+            if raw[:1] in "[{":
+                try:
+                    out[name] = json.loads(raw)
+                    continue
+                except ValueError as e:
+                    from tokendash.errors import ConfigError
+
+                    raise ConfigError(f"TOKENDASH_{name.upper()}: not valid JSON: {e}") from e
+            if "list[" in str(self.settings_cls.model_fields[name].annotation):
+                out[name] = [x.strip() for x in raw.split(",") if x.strip()]  # "openai,anthropic"
+                continue
+            out[name] = raw
+        for var, name in AGENT_VARS.items():
+            if os.environ.get(var):
+                out[name] = os.environ[var]
+        return out
 
 
 class _TomlSource(PydanticBaseSettingsSource):

@@ -44,7 +44,6 @@ PROVIDER_ALIASES = {
 }
 
 _PICO_PER_NANO = 1000
-_SLOT_MS = 15 * 60 * 1000  # conditional prices (off-peak hours) are resolved per 15-minute slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +166,11 @@ class Priced:
     cost_source: str
 
 
+_LOCAL, _UNPRICED, _BY_TIME = object(), object(), object()
+_FREE = Priced(0, COST_REPORTED)
+_NO_PRICE = Priced(None, COST_UNPRICED)
+
+
 class PriceBook:
     """Prices events: reported cost first, then user overrides, then genai-prices; never a silent $0.
 
@@ -180,19 +184,54 @@ class PriceBook:
             for (p, m), c in (overrides or {}).items()
         }
         self._lookup: dict[tuple[str, str], Any] = {}  # (provider, model) → (provider, ModelInfo) | None
-        self._sheets: dict[tuple[Any, ...], PriceSheet] = {}
+        self._sheets: dict[Any, tuple[Any, PriceSheet]] = {}
+        self._how: dict[tuple[Any, ...], Any] = {}
+
+    def warm(self) -> None:
+        """Load the price data now (before forking workers, so they share it)."""
+        from genai_prices.data_snapshot import get_snapshot
+
+        get_snapshot()
 
     def price(self, ev: UsageEvent) -> Priced:
         if ev.reported_cost_usd is not None and ev.reported_cost_usd > 0:
             return Priced(int((ev.reported_cost_usd * 10**9).to_integral_value()), COST_REPORTED)
-        provider = (ev.provider or "").lower()
-        if provider in LOCAL_PROVIDERS:
-            return Priced(0, COST_REPORTED)
-        sheet = self.sheet_for(provider, ev.model, ev.ts_ms, ev.price_context)
-        if sheet is None:
-            return Priced(None, COST_UNPRICED)
+        # Per-event cost matters on a cold ingest (10^5 events): memoize what each (provider, model,
+        # variant) resolves to, so most events cost one dict lookup and the integer arithmetic.
+        ctx = ev.price_context
+        key = (ev.provider, ev.model, tuple(sorted(ctx.items())) if ctx else None)
+        how = self._how.get(key)
+        if how is None:
+            how = self._how[key] = self._resolve(ev.provider, ev.model, ctx)
+        if how.__class__ is PriceSheet:
+            sheet = how
+        elif how is _LOCAL:
+            return _FREE
+        elif how is _UNPRICED:
+            return _NO_PRICE
+        else:
+            sheet = self.sheet_for((ev.provider or "").lower(), ev.model, ev.ts_ms, ctx)
+            if sheet is None:
+                return _NO_PRICE
         pico = sheet.cost_pico(ev)
         return Priced((pico + _PICO_PER_NANO // 2) // _PICO_PER_NANO, COST_ESTIMATED)
+
+    def _resolve(self, provider: str, model: str, ctx: Mapping[str, str] | None) -> Any:
+        """A fixed sheet, ``_LOCAL``, ``_UNPRICED``, or ``_BY_TIME`` (resolved per event)."""
+        p = (provider or "").lower()
+        if p in LOCAL_PROVIDERS:
+            return _LOCAL
+        model_l = (model or "").lower()
+        if (p, model_l) in self._overrides or ("*", model_l) in self._overrides:
+            return self.sheet_for(p, model, 0, ctx)
+        found = self._find(p, model_l)
+        if found is None:
+            return _UNPRICED
+        from genai_prices.types import ModelPrice
+
+        if isinstance(found[1].prices, ModelPrice) and not (found[1].price_variants and ctx):
+            return self.sheet_for(p, model, 0, ctx)  # one price whatever the time
+        return _BY_TIME
 
     def sheet_for(
         self, provider: str, model: str, ts_ms: int, price_context: Mapping[str, str] | None = None
@@ -205,19 +244,22 @@ class PriceBook:
         if found is None:
             return None
         gp_provider, info = found
-        ctx = tuple(sorted(price_context.items())) if price_context else ()
         from genai_prices.types import ModelPrice
 
         if isinstance(info.prices, ModelPrice) and not info.price_variants:
-            key: tuple[Any, ...] = (gp_provider.id, info.id)
+            mp = info.prices
         else:
-            key = (gp_provider.id, info.id, ctx, ts_ms // _SLOT_MS)
-        sheet = self._sheets.get(key)
-        if sheet is None:
+            # Time-conditional prices and variants (``speed: fast``) resolve per event; the lookup itself
+            # is sub-microsecond, building a sheet is not, so sheets are cached per resolved price.
             when = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
-            mp = info.get_prices(when, dict(ctx) if ctx else None)
-            sheet = sheet_from_model_price(mp, f"{gp_provider.id}/{info.id}")
-            self._sheets[key] = sheet
+            mp = info.get_prices(when, dict(price_context) if price_context else None)
+        # A variant is resolved into a new object on every call: key it by its content instead.
+        key: Any = id(mp) if not price_context else (gp_provider.id, info.id, repr(sorted(mp.__dict__.items())))
+        hit = self._sheets.get(key)
+        if hit is not None and (price_context or hit[0] is mp):
+            return hit[1]
+        sheet = sheet_from_model_price(mp, f"{gp_provider.id}/{info.id}")
+        self._sheets[key] = (mp, sheet)  # the price object is kept, so its id cannot be reused
         return sheet
 
     def _find(self, provider: str, model: str) -> Any:

@@ -86,7 +86,10 @@ def render_summary(s: dict[str, Any]) -> str:
     lines.append("**Providers:**")
     provs = s.get("providers") or []
     if not provs:
-        lines.append("⬜ No usage or providers found yet. Run `tokendash ingest` or configure a provider key.")
+        if any(src.get("ok") for src in s.get("sources") or []):
+            lines.append("⬜ No usage this month yet. Earlier months: `tokendash report monthly`.")
+        else:
+            lines.append("⬜ No usage or providers found yet. Run `tokendash ingest` or configure a provider key.")
     lines += [_provider_line(p) for p in provs]
     top_models = (s.get("byModel") or [])[:5]
     if top_models:

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import orjson
 
-from tokendash.sources.base import FileCursor, PollBatch, UsageEvent
-from tokendash.sources.files import Chunk, Unreadable, read_new_lines
+from tokendash.sources.base import FileCursor, Plan, PollBatch, UsageEvent
+from tokendash.sources.files import Chunk, Unreadable, needs_read, read_new_lines
 
 SOURCE_ID = "claude-code"
 PARSER_VERSION = 1
@@ -37,8 +37,8 @@ PROVIDER = "anthropic"
 
 _SIDECHAIN_SHIFT = 60
 # Above this many bytes to read, parse in worker processes (the machine's cores); below, in-process.
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-BATCH_EVENTS = 50_000
+READ_BLOCK = 16 * 1024 * 1024  # bytes read from one file at a time
+BATCH_EVENTS = 10_000
 
 
 def default_config_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
@@ -93,24 +93,27 @@ def parse_line(obj: dict, project_dir: str) -> UsageEvent | None:
     ts = obj.get("timestamp")
     cwd = obj.get("cwd")
     cost = obj.get("costUSD")
+    # Positional construction: keyword arguments cost ~1 µs an event on a 10^5-event ingest.
     return UsageEvent(
-        source=SOURCE_ID,
-        dedupe_key=key,
-        ts_ms=iso_to_ms(ts) if isinstance(ts, str) else 0,
-        provider=PROVIDER,
-        model=model,
-        input=inp,
-        output=out,
-        cache_read=cr,
-        cache_write=cw,
-        cache_write_1h=cw1h,
-        agent=obj.get("attributionAgent") if sidechain else None,
-        project=os.path.basename(cwd.rstrip("/")) if isinstance(cwd, str) and cwd else project_dir,
-        session=obj.get("sessionId"),
-        rank=rank,
-        reported_cost_usd=Decimal(str(cost)) if isinstance(cost, int | float) and cost else None,
-        price_context={"speed": "fast"} if speed == "fast" else None,
+        SOURCE_ID, key, iso_to_ms(ts) if isinstance(ts, str) else 0, PROVIDER, model,
+        inp, out, cr, cw, cw1h, 0,
+        obj.get("attributionAgent") if sidechain else None,
+        _project(cwd) if isinstance(cwd, str) and cwd else project_dir,
+        obj.get("sessionId"), None, rank,
+        Decimal(str(cost)) if isinstance(cost, int | float) and cost else None,
+        _FAST if speed == "fast" else None,
     )
+
+
+_FAST = {"speed": "fast"}
+_projects: dict[str, str] = {}
+
+
+def _project(cwd: str) -> str:
+    p = _projects.get(cwd)
+    if p is None:
+        p = _projects[cwd] = os.path.basename(cwd.rstrip("/"))
+    return p
 
 
 def parse_chunk(data: bytes, project_dir: str, where: str) -> tuple[dict[str, UsageEvent], int, list[str]]:
@@ -120,16 +123,24 @@ def parse_chunk(data: bytes, project_dir: str, where: str) -> tuple[dict[str, Us
     malformed = 0
     problems: list[str] = []
     loads = orjson.loads
-    for lineno, line in enumerate(data.split(b"\n"), 1):
-        # Cheap prefilter; tolerant of a space after the colon, unlike ccusage's byte marker.
-        if b'"usage"' not in line:
-            continue
+    # Only lines holding a "usage" key matter (1 in 3 or so, but the others carry the bulk of the bytes:
+    # prompts, tool results). Find each marker and cut out its line, instead of splitting every line.
+    find, rfind = data.find, data.rfind
+    pos = find(b'"usage"')
+    while pos != -1:
+        start = rfind(b"\n", 0, pos) + 1
+        end = find(b"\n", pos)
+        if end == -1:
+            end = len(data)
+        line = data[start:end]
+        pos = find(b'"usage"', end)
         try:
             obj = loads(line)
             ev = parse_line(obj, project_dir) if isinstance(obj, dict) else None
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as e:
             malformed += 1
             if len(problems) < 3:
+                lineno = data.count(b"\n", 0, start) + 1
                 problems.append(f"{where}: line {lineno} of the new data is malformed ({type(e).__name__})")
             continue
         if ev is None:
@@ -149,25 +160,35 @@ def _project_dir(path: str) -> str:
     return ""
 
 
-def _work(args: tuple[str, FileCursor | None]) -> tuple[str, list[UsageEvent], FileCursor | None, int, int, list[str]]:
-    path, cursor = args
-    try:
-        chunk: Chunk | None = read_new_lines(path, cursor, PARSER_VERSION)
-    except Unreadable as e:
-        return path, [], None, 0, 0, [f"unreadable: {e}"]
-    if chunk is None:
-        return path, [], None, 0, 0, []
-    events, malformed, problems = parse_chunk(chunk.data, _project_dir(path), path)
-    return path, list(events.values()), chunk.cursor, len(chunk.data), malformed, problems
+def read_file(path: str, cursor: FileCursor | None, max_bytes: int = READ_BLOCK) -> Iterator[PollBatch]:
+    """One file's new lines as batches of at most ``max_bytes`` read, each with the cursor to store
+    with it (so a huge file is neither held in memory whole nor lost on a crash half-way)."""
+    project = _project_dir(path)
+    while True:
+        try:
+            chunk: Chunk | None = read_new_lines(path, cursor, PARSER_VERSION, max_bytes)
+        except Unreadable as e:
+            yield PollBatch(problems=[f"unreadable: {e}"])
+            return
+        if chunk is None:
+            return
+        events, malformed, problems = parse_chunk(chunk.data, project, path)
+        yield PollBatch(
+            events=list(events.values()), cursors=[chunk.cursor], bytes_read=len(chunk.data),
+            malformed_lines=malformed, problems=problems,
+        )
+        if not chunk.more:
+            return
+        cursor = chunk.cursor
 
 
 class ClaudeCodeSource:
     id = SOURCE_ID
     kind = "local"
 
-    def __init__(self, config_dirs: list[Path] | None = None, workers: int | None = None) -> None:
+    def __init__(self, config_dirs: list[Path] | None = None, batch_events: int = BATCH_EVENTS) -> None:
         self.config_dirs = config_dirs if config_dirs is not None else default_config_dirs()
-        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.batch_events = batch_events
 
     def configured(self) -> bool:
         return any((d / "projects").is_dir() for d in self.config_dirs)
@@ -184,8 +205,10 @@ class ClaudeCodeSource:
                         found.add(os.path.join(dirpath, name))
         return sorted(found)
 
-    def poll(self, cursors: Mapping[str, FileCursor]) -> Iterator[PollBatch]:
+    def plan(self, cursors: Mapping[str, FileCursor]) -> Plan:
+        """Which files have something new, largest first (so parallel workers finish together)."""
         todo: list[tuple[str, FileCursor | None, int]] = []
+        problems: list[str] = []
         files = 0
         for path in self.discover():
             files += 1
@@ -193,40 +216,31 @@ class ClaudeCodeSource:
             try:
                 st = os.stat(path)
             except OSError as e:
-                yield PollBatch(problems=[f"unreadable: {path}: {e.strerror}"])
+                problems.append(f"unreadable: {path}: {e.strerror}")
                 continue
-            if cur is not None and cur.parser_version == PARSER_VERSION and (cur.dev, cur.inode) == (
-                st.st_dev,
-                st.st_ino,
-            ) and (st.st_size, st.st_mtime_ns) == (cur.size, cur.mtime_ns):
+            if cur is not None and not needs_read(path, st, cur, PARSER_VERSION):
                 continue  # unchanged: not even opened
             pending = st.st_size - (cur.offset if cur else 0)
             todo.append((path, cur, pending if pending > 0 else st.st_size))
-        # Largest first, so the worker pool is not left waiting on one huge file at the end.
         todo.sort(key=lambda t: -t[2])
-        total_bytes = sum(t[2] for t in todo)
-        jobs = [(p, c) for p, c, _ in todo]
-        yield PollBatch(files=files, planned_bytes=total_bytes)  # lets a progress bar size itself
+        return Plan(files=files, units=[(p, c) for p, c, _ in todo], sizes=[n for _, _, n in todo], problems=problems)
+
+    def poll_unit(self, unit: tuple[str, FileCursor | None]) -> Iterator[PollBatch]:
+        return read_file(*unit)
+
+    def poll(self, cursors: Mapping[str, FileCursor]) -> Iterator[PollBatch]:
+        plan = self.plan(cursors)
+        # The first batch sizes a progress bar.
+        yield PollBatch(files=plan.files, planned_bytes=sum(plan.sizes), problems=plan.problems)
         batch = PollBatch()
-        if self.workers > 1 and total_bytes >= PARALLEL_MIN_BYTES and len(jobs) > 1:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("fork")
-            with ctx.Pool(self.workers) as pool:
-                results: Iterator = pool.imap_unordered(_work, jobs, chunksize=1)
-                yield from self._batches(results, batch)
-        else:
-            yield from self._batches(map(_work, jobs), batch)
-
-    def _batches(self, results: Iterator, batch: PollBatch) -> Iterator[PollBatch]:
-        for _path, events, cursor, nbytes, malformed, problems in results:
-            batch.events.extend(events)
-            if cursor is not None:
-                batch.cursors.append(cursor)
-            batch.bytes_read += nbytes
-            batch.malformed_lines += malformed
-            batch.problems.extend(problems)
-            if len(batch.events) >= BATCH_EVENTS:
-                yield batch
-                batch = PollBatch()
+        for unit in plan.units:
+            for part in self.poll_unit(unit):
+                batch.events.extend(part.events)
+                batch.cursors.extend(part.cursors)
+                batch.bytes_read += part.bytes_read
+                batch.malformed_lines += part.malformed_lines
+                batch.problems.extend(part.problems)
+                if len(batch.events) >= self.batch_events:
+                    yield batch
+                    batch = PollBatch()
         yield batch

@@ -34,6 +34,7 @@ class Chunk:
     start: int
     reset: bool  # True when the file is read from the start with fresh parser state
     cursor: FileCursor  # the cursor to persist once ``data`` is stored
+    more: bool = False  # read was cut at ``max_bytes``: call again with ``cursor`` for the rest
 
 
 class Unreadable(Exception):
@@ -48,9 +49,15 @@ def needs_read(path: str, st: os.stat_result, cursor: FileCursor | None, parser_
     return not (st.st_size == cursor.size and st.st_mtime_ns == cursor.mtime_ns)
 
 
-def read_new_lines(path: str, cursor: FileCursor | None, parser_version: int) -> Chunk | None:
+def read_new_lines(
+    path: str, cursor: FileCursor | None, parser_version: int, max_bytes: int | None = None
+) -> Chunk | None:
     """Return the complete lines appended since ``cursor`` (or the whole file when it must be re-read),
-    or None when nothing changed. Raises ``Unreadable`` with a reason when the file cannot be read."""
+    or None when nothing changed. Raises ``Unreadable`` with a reason when the file cannot be read.
+
+    With ``max_bytes`` at most about that much is read (more only for a single longer line); the
+    returned cursor then records ``size = offset``, so the rest is read by the next call even if the
+    process dies in between (a cursor claiming the file's real size would make it look finished)."""
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
@@ -69,12 +76,23 @@ def read_new_lines(path: str, cursor: FileCursor | None, parser_version: int) ->
                     reset = True  # rewritten in place (resume, compaction)
             start = 0 if reset or cursor is None else cursor.offset
             f.seek(start)
-            data = f.read()
+            if max_bytes is None or st.st_size - start <= max_bytes:
+                data = f.read()
+                more = False
+            else:
+                data = f.read(max_bytes)
+                while b"\n" not in data:  # one line longer than the block: read on to its end
+                    block = f.read(max_bytes)
+                    if not block:
+                        break
+                    data += block
+                more = True
     except OSError as e:
         raise Unreadable(f"{path}: {e.strerror or e}") from e
     end = data.rfind(b"\n") + 1  # consume complete lines only
-    complete = data[:end]
+    complete = data if end == len(data) else data[:end]  # no copy in the usual case
     new_offset = start + end
+    more = more and start + len(data) < st.st_size
     state = {} if reset or cursor is None else dict(cursor.state)
     if end:
         tail_start = max(0, end - FINGERPRINT_BYTES)
@@ -89,13 +107,13 @@ def read_new_lines(path: str, cursor: FileCursor | None, parser_version: int) ->
         path=path,
         dev=st.st_dev,
         inode=st.st_ino,
-        size=st.st_size,
+        size=new_offset if more else st.st_size,
         mtime_ns=st.st_mtime_ns,
         offset=new_offset,
         parser_version=parser_version,
         state=state,
     )
-    return Chunk(path=path, data=complete, start=start, reset=reset, cursor=new)
+    return Chunk(path=path, data=complete, start=start, reset=reset, cursor=new, more=more)
 
 
 def read_whole(path: str, cursor: FileCursor | None, parser_version: int) -> tuple[bytes, FileCursor] | None:

@@ -16,7 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from tokendash.errors import StoreError
 
 # The newest revision in migrations/versions; tests/unit/test_store_schema.py keeps this honest.
-HEAD = "0001_usage_ledger"
+from tokendash.store.reader import SCHEMA_HEAD as HEAD
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -29,6 +30,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: a cold ingest inserts ~10^5 random keys
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 

@@ -29,10 +29,11 @@ _EVENT_COLS = (
     "cache_read, cache_write, cache_write_1h, reasoning, rank, cost_nusd, cost_source, model_fallback, "
     "ingested_ms"
 )
-_UPDATABLE = (
-    "ts_ms, provider, model, agent, project, session, channel, input, output, cache_read, cache_write, "
-    "cache_write_1h, reasoning, rank, cost_nusd, cost_source, model_fallback, ingested_ms"
-).split(", ")
+_UPDATABLE = ["ts_ms", "provider", "model", "agent", "project", "session", "channel", "input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "rank", "cost_nusd", "cost_source", "model_fallback", "ingested_ms"]
+
+
+def _row_key(row: tuple) -> str:
+    return row[2]  # dedupe_key (the source is the same for a whole batch)
 
 
 def now_ms() -> int:
@@ -90,9 +91,13 @@ class Store:
         cursors: Iterable[FileCursor] = (),
     ) -> int:
         """Store one batch atomically; returns the number of event rows inserted or improved."""
+        return self.write_rows(source, self.event_rows(events), snapshots, cursors)
+
+    def event_rows(self, events: Iterable[tuple[UsageEvent, Priced]]) -> list[tuple]:
+        """Priced events as plain row tuples (cheap to send between processes)."""
         ts = now_ms()
         host = self.host
-        rows = [
+        return [
             (
                 host, e.source, e.dedupe_key, e.ts_ms, e.provider, e.model, e.agent, e.project, e.session,
                 e.channel, e.input, e.output, e.cache_read, e.cache_write, e.cache_write_1h, e.reasoning,
@@ -100,6 +105,14 @@ class Store:
             )
             for e, p in events
         ]
+
+    def write_rows(
+        self, source: str, rows: list[tuple], snapshots: Iterable[Snapshot] = (), cursors: Iterable[FileCursor] = ()
+    ) -> int:
+        """Store rows made by ``event_rows`` with snapshots and cursors in one transaction."""
+        host = self.host
+        # One order for every writer: concurrent upserts of overlapping keys cannot deadlock (PostgreSQL).
+        rows.sort(key=_row_key)
         snap_rows = [
             (host, s.source, s.kind, s.key, s.ts_ms, json.dumps(s.data, sort_keys=True)) for s in snapshots
         ]
@@ -115,7 +128,8 @@ class Store:
                 cur = raw.cursor()  # type: ignore[union-attr]
                 before = raw.total_changes if self.sqlite else 0  # type: ignore[union-attr]
                 cur.executemany(self._upsert_sql, rows)
-                changed = (raw.total_changes - before) if self.sqlite else len(rows)  # type: ignore[union-attr]
+                # psycopg sums the rowcount of every statement of an executemany; sqlite3 does not count upserts.
+                changed = (raw.total_changes - before) if self.sqlite else cur.rowcount  # type: ignore[union-attr]
                 cur.close()
             if snap_rows:
                 conn.exec_driver_sql(

@@ -1,0 +1,1 @@
+from tests.support import pg_database  # noqa: F401  (fixture)
