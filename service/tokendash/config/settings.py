@@ -79,6 +79,20 @@ class SidecarOptions(_Camel):
     database_url: str | None = None
 
 
+class HealthThresholds(_Camel):
+    """Host limits for the status light (SPEC §7, ``[healthThresholds]``): a reading strictly above a
+    limit trips it; ``None`` switches that check off. Percentages of RAM, swap and each disk."""
+
+    ram_caution_percent: float | None = 75
+    ram_critical_percent: float | None = 90
+    swap_caution_percent: float | None = 80
+    swap_critical_percent: float | None = None
+    disk_caution_percent: float | None = None
+    disk_critical_percent: float | None = 90
+    temperature_caution_celsius: float | None = None
+    temperature_critical_celsius: float | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TOKENDASH_",
@@ -111,6 +125,16 @@ class Settings(BaseSettings):
     sources: dict[str, SourceOptions] = Field(default_factory=dict)
     prices: list[PriceOverride] = Field(default_factory=list)
     sidecar: SidecarOptions = SidecarOptions()
+
+    # Host health (SPEC §3, §7): service probes and the status light.
+    ollama_url: str = "http://127.0.0.1:11434"
+    chromadb_url: str | None = None  # unset: the ChromaDB probe is off
+    chromadb_token: str | None = None
+    chromadb_tenant: str = "default_tenant"
+    chromadb_database: str = "default_database"
+    gateway_url: str | None = None  # unset: gateway.port from the OpenClaw config, else 18789
+    health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    health_thresholds: HealthThresholds = HealthThresholds()
 
     # Where the agents keep their logs (their own variables, not TOKENDASH_*).
     claude_config_dir: str | None = None
@@ -160,6 +184,8 @@ class Settings(BaseSettings):
         d = self.model_dump(mode="json", by_alias=True)
         if d.get("token"):
             d["token"] = "****"
+        if d.get("chromadbToken"):
+            d["chromadbToken"] = "****"
         for w in d.get("webhooks", []):
             w["url"] = _mask_url(w["url"])
         d["databaseUrl"] = _mask_url(self.effective_database_url)
