@@ -22,6 +22,8 @@ COMMANDS = {
     "call": "tokendash.cli.call:call",
     "providers": "tokendash.cli.providers:providers",
     "burn": "tokendash.cli.burn:burn",
+    "health": "tokendash.cli.health:health",
+    "server-status": "tokendash.cli.server_status:server_status",
 }
 
 

@@ -1,0 +1,94 @@
+"""Budget remaining for the server-status report, from the configured ``[[budgets]]`` (SPEC §3, §6).
+
+Each budget's spend is the current period's (today, this week from Monday, this month, in the report's
+time zone) cost within its scope, subscription sources left out (SPEC §5 rule 7), converted to the
+display currency in which the limit is given. State: ``ok`` below the first threshold, then
+``warning``, ``critical`` and ``exceeded`` at or above the budget's thresholds (default 75, 90, 100 %).
+With no budget configured the result says so; there is no default limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from tokendash.accounting.aggregate import UsageQuery, usage
+from tokendash.accounting.timezones import local_midnight_ms, today, zone
+from tokendash.health.fx import Money
+
+STATES = ("warning", "critical", "exceeded")
+NONE_CONFIGURED = "no budgets configured (add [[budgets]] to config.toml)"
+
+
+def period_start(period: str, day: date) -> date:
+    if period == "daily":
+        return day
+    if period == "weekly":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def budget_state(percent: float, thresholds: Sequence[float]) -> str:
+    state = "ok"
+    for name, limit in zip(STATES, sorted(thresholds), strict=False):
+        if percent >= limit:
+            state = name
+    return state
+
+
+def _spent_usd(conn: Any, tz_name: str, start_ms: int, end_ms: int, filters: dict[str, list[str]],
+               subscription: set[str]) -> tuple[float, int]:
+    q = UsageQuery(timezone=tz_name, group_by=["source"], filters=filters, start_ms=start_ms, end_ms=end_ms)
+    rows = [r for r in usage(conn, q)["rows"] if r["source"] not in subscription]
+    return sum(r["costUsd"] for r in rows), sum(r["unpricedTokens"] for r in rows)
+
+
+def budget_remaining(conn: Any, budgets: Iterable[Any], *, tz_name: str, now_ms: int, money: Money,
+                     subscription: Iterable[str] = ()) -> dict[str, Any]:
+    budgets = list(budgets)
+    if not budgets:
+        return {"configured": False, "note": NONE_CONFIGURED, "items": []}
+    tz = zone(tz_name)
+    day = today(tz, now_ms)
+    sub = set(subscription)
+    items = []
+    for b in budgets:
+        start = period_start(b.period, day)
+        scope = {k: v for k, v in b.scope.model_dump().items() if v is not None}
+        spent_usd, unpriced = _spent_usd(conn, tz_name, local_midnight_ms(start, tz), now_ms + 1,
+                                         {k: [v] for k, v in scope.items()}, sub)
+        spent = money.from_usd(spent_usd)
+        percent = spent / b.limit * 100
+        item: dict[str, Any] = {
+            "id": b.id,
+            "period": b.period,
+            "periodStart": start.isoformat(),
+            "scope": scope,
+            "limit": b.limit,
+            "spent": spent,
+            "spentUsd": spent_usd,
+            "remaining": b.limit - spent,
+            "percent": percent,
+            "state": budget_state(percent, b.thresholds),
+        }
+        if unpriced:
+            item["unpricedTokens"] = unpriced  # their cost is unknown, so "spent" is a lower bound
+        items.append(item)
+    return {"configured": True, "items": items}
+
+
+def budget_recommendations(budgets: dict[str, Any], currency: str) -> list[dict[str, str]]:
+    from tokendash.health.text import money as fmt
+
+    out = []
+    for b in budgets.get("items", []):
+        if b["state"] == "ok":
+            continue
+        severity = "warning" if b["state"] == "warning" else "critical"
+        advice = "spending is over the limit" if b["state"] == "exceeded" else "spending is high: route work to cheaper models"
+        out.append({
+            "severity": severity,
+            "message": f"Budget {b['id']} ({b['period']}) at {b['percent']:.0f} % of {fmt(b['limit'], currency)}: {advice}",
+        })
+    return out
