@@ -4,11 +4,13 @@ Each budget's spend is the current period's (today, this week from Monday, this 
 time zone) cost within its scope, subscription sources left out (SPEC §5 rule 7), converted to the
 display currency in which the limit is given. State: ``ok`` below the first threshold, then
 ``warning``, ``critical`` and ``exceeded`` at or above the budget's thresholds (default 75, 90, 100 %).
-With no budget configured the result says so; there is no default limit.
+``budgetRemaining`` is what is left of the whole-account monthly budget (the prior art's one budget),
+when one is configured. With no budget configured the result says so; there is no default limit.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -21,12 +23,14 @@ STATES = ("warning", "critical", "exceeded")
 NONE_CONFIGURED = "no budgets configured (add [[budgets]] to config.toml)"
 
 
-def period_start(period: str, day: date) -> date:
+def period_bounds(period: str, day: date) -> tuple[date, date]:
+    """First and last local day of the budget period holding ``day``."""
     if period == "daily":
-        return day
+        return day, day
     if period == "weekly":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def budget_state(percent: float, thresholds: Sequence[float]) -> str:
@@ -38,51 +42,49 @@ def budget_state(percent: float, thresholds: Sequence[float]) -> str:
 
 
 def _spent_usd(conn: Any, tz_name: str, start_ms: int, end_ms: int, filters: dict[str, list[str]],
-               subscription: set[str]) -> tuple[float, int]:
+               subscription: set[str]) -> float:
     q = UsageQuery(timezone=tz_name, group_by=["source"], filters=filters, start_ms=start_ms, end_ms=end_ms)
-    rows = [r for r in usage(conn, q)["rows"] if r["source"] not in subscription]
-    return sum(r["costUsd"] for r in rows), sum(r["unpricedTokens"] for r in rows)
+    return sum(r["costUsd"] for r in usage(conn, q)["rows"] if r["source"] not in subscription)
 
 
 def budget_remaining(conn: Any, budgets: Iterable[Any], *, tz_name: str, now_ms: int, money: Money,
                      subscription: Iterable[str] = ()) -> dict[str, Any]:
+    """``{budgets: [BudgetStatus], budgetRemaining?, budgetNote?}``."""
     budgets = list(budgets)
     if not budgets:
-        return {"configured": False, "note": NONE_CONFIGURED, "items": []}
+        return {"budgets": [], "budgetNote": NONE_CONFIGURED}
     tz = zone(tz_name)
     day = today(tz, now_ms)
     sub = set(subscription)
-    items = []
+    out: dict[str, Any] = {"budgets": []}
     for b in budgets:
-        start = period_start(b.period, day)
+        start, end = period_bounds(b.period, day)
         scope = {k: v for k, v in b.scope.model_dump().items() if v is not None}
-        spent_usd, unpriced = _spent_usd(conn, tz_name, local_midnight_ms(start, tz), now_ms + 1,
-                                         {k: [v] for k, v in scope.items()}, sub)
-        spent = money.from_usd(spent_usd)
+        spent = money.from_usd(_spent_usd(conn, tz_name, local_midnight_ms(start, tz), now_ms + 1,
+                                          {k: [v] for k, v in scope.items()}, sub))
         percent = spent / b.limit * 100
-        item: dict[str, Any] = {
+        out["budgets"].append({
             "id": b.id,
             "period": b.period,
-            "periodStart": start.isoformat(),
             "scope": scope,
             "limit": b.limit,
             "spent": spent,
-            "spentUsd": spent_usd,
-            "remaining": b.limit - spent,
             "percent": percent,
             "state": budget_state(percent, b.thresholds),
-        }
-        if unpriced:
-            item["unpricedTokens"] = unpriced  # their cost is unknown, so "spent" is a lower bound
-        items.append(item)
-    return {"configured": True, "items": items}
+            "currency": money.currency,
+            "periodStart": start.isoformat(),
+            "periodEnd": end.isoformat(),
+        })
+        if b.period == "monthly" and not scope and "budgetRemaining" not in out:
+            out["budgetRemaining"] = b.limit - spent
+    return out
 
 
-def budget_recommendations(budgets: dict[str, Any], currency: str) -> list[dict[str, str]]:
+def budget_recommendations(budgets: Iterable[dict[str, Any]], currency: str) -> list[dict[str, str]]:
     from tokendash.health.text import money as fmt
 
     out = []
-    for b in budgets.get("items", []):
+    for b in budgets:
         if b["state"] == "ok":
             continue
         severity = "warning" if b["state"] == "warning" else "critical"

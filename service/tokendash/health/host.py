@@ -93,9 +93,9 @@ def temperatures() -> list[dict[str, Any]]:
         for e in entries:
             t: dict[str, Any] = {"sensor": sensor, "label": e.label or sensor, "celsius": e.current}
             if e.high is not None:
-                t["highCelsius"] = e.high
+                t["high"] = e.high
             if e.critical is not None:
-                t["criticalCelsius"] = e.critical
+                t["critical"] = e.critical
             out.append(t)
     return out
 

@@ -1,9 +1,11 @@
 """``server_status(app, now)``: the combined report of the server-status prior art (SPEC §7) as a
-``ServerStatusReport`` dict: host health, this month's token telemetry by provider and model in the
-display currency, budget remaining and recommendations.
+``ServerStatusReport`` (``protos/tokendash/v1/health.proto``): host health, this month's token
+telemetry by provider and model, budget remaining and recommendations.
 
-Telemetry comes from the local usage store (provider billing is not read here). Subscription sources
-(SPEC §5 rule 7) are shown at their API-equivalent value apart from the spend.
+Telemetry comes from the local usage store (provider billing is not read here). Amounts are USD
+(``*Usd``) with the display currency and its rate (``currency``, ``usdPerUnit``) beside them; budgets
+are in the display currency, as configured. Subscription sources (SPEC §5 rule 7) are left out of
+``month`` and the rows' cost and reported apart at their API-equivalent value.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tokendash.accounting.aggregate import UsageQuery, usage
+from tokendash.accounting.aggregate import UsageQuery, empty_totals, usage
 from tokendash.accounting.timezones import local_midnight_ms, today, zone
 from tokendash.health.budgets import budget_recommendations, budget_remaining
 from tokendash.health.fx import Money
 
-TOP_MODELS = 10
+_TOKEN_KEYS = ("input", "output", "cacheRead", "cacheWrite", "reasoning", "total")
 
 
 def _now_ms(now: datetime | int | float | None) -> int:
@@ -34,70 +36,42 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class _Acc:
-    __slots__ = ("input", "output", "cache_read", "cache_write", "requests", "cost", "sub_cost", "unpriced")
-
-    def __init__(self) -> None:
-        self.input = self.output = self.cache_read = self.cache_write = self.requests = self.unpriced = 0
-        self.cost = self.sub_cost = 0.0
-
-    def add(self, row: Mapping[str, Any], subscription: bool) -> None:
-        t = row["tokens"]
-        self.input += t["input"]
-        self.output += t["output"]
-        self.cache_read += t["cacheRead"]
-        self.cache_write += t["cacheWrite"]
-        self.requests += row["requests"]
-        self.unpriced += row["unpricedTokens"]
-        if subscription:
-            self.sub_cost += row["costUsd"]
-        else:
-            self.cost += row["costUsd"]
-
-    def out(self, money: Money) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "totalTokens": self.input + self.output + self.cache_read + self.cache_write,
-            "inputTokens": self.input,
-            "outputTokens": self.output,
-            "cacheReadTokens": self.cache_read,
-            "cacheWriteTokens": self.cache_write,
-            "requests": self.requests,
-            "costUsd": self.cost,
-            "cost": money.from_usd(self.cost),
-            "unpricedTokens": self.unpriced,
-        }
-        if self.sub_cost:
-            d["subscriptionCostUsd"] = self.sub_cost
-            d["subscriptionCost"] = money.from_usd(self.sub_cost)
-        return d
+def _add(acc: dict[str, Any], row: Mapping[str, Any], with_cost: bool) -> None:
+    for k in _TOKEN_KEYS:
+        acc["tokens"][k] += row["tokens"][k]
+    acc["unpricedTokens"] += row["unpricedTokens"]
+    acc["requests"] += row["requests"]
+    if with_cost:
+        acc["costUsd"] += row["costUsd"]
+        acc["estimatedCostUsd"] += row["estimatedCostUsd"]
 
 
-def _order(d: dict[str, Any]) -> tuple:
-    return (-(d["costUsd"] + d.get("subscriptionCostUsd", 0.0)), -d["totalTokens"])
+def _order(row: Mapping[str, Any]) -> tuple:
+    return (-row["costUsd"], -row["tokens"]["total"], row.get("provider") or "", row.get("model") or "")
 
 
-def telemetry(rows: Iterable[Mapping[str, Any]], subscription: set[str], money: Money) -> dict[str, Any]:
-    """Usage rows grouped by provider, model and source → totals, providers (with their models) and
-    the top models across providers."""
-    total = _Acc()
-    providers: dict[str, _Acc] = {}
-    models: dict[tuple[str, str], _Acc] = {}
+def telemetry(rows: Iterable[Mapping[str, Any]], subscription: set[str]) -> dict[str, Any]:
+    """Usage rows grouped by provider, model and source → ``month`` totals, ``byProvider`` and
+    ``byModel`` UsageRows (largest cost first) and ``subscriptionCostUsd``."""
+    month = empty_totals()
+    providers: dict[str, dict[str, Any]] = {}
+    models: dict[tuple[str, str], dict[str, Any]] = {}
+    sub_cost = 0.0
     for r in rows:
-        sub = r["source"] in subscription
-        total.add(r, sub)
-        providers.setdefault(r["provider"], _Acc()).add(r, sub)
-        models.setdefault((r["provider"], r["model"]), _Acc()).add(r, sub)
-    by_model = sorted(
-        ({"provider": p, "model": m, **acc.out(money)} for (p, m), acc in models.items()),
-        key=lambda d: (*_order(d), d["provider"], d["model"]),
-    )
-    by_provider = []
-    for p, acc in providers.items():
-        entry = {"provider": p, **acc.out(money)}
-        entry["models"] = [{k: v for k, v in m.items() if k != "provider"} for m in by_model if m["provider"] == p]
-        by_provider.append(entry)
-    by_provider.sort(key=lambda d: (*_order(d), d["provider"]))
-    return {"totals": total.out(money), "byProvider": by_provider, "byModel": by_model[:TOP_MODELS]}
+        metered = r["source"] not in subscription
+        if not metered:
+            sub_cost += r["costUsd"]
+        _add(month, r, metered)
+        p = providers.setdefault(r["provider"], {"provider": r["provider"], **empty_totals()})
+        _add(p, r, metered)
+        m = models.setdefault((r["provider"], r["model"]), {"provider": r["provider"], "model": r["model"], **empty_totals()})
+        _add(m, r, metered)
+    return {
+        "month": month,
+        "byProvider": sorted(providers.values(), key=_order),
+        "byModel": sorted(models.values(), key=_order),
+        "subscriptionCostUsd": sub_cost,
+    }
 
 
 def server_status(app: Any, now: datetime | int | None = None, *, health: dict[str, Any] | None = None,
@@ -120,16 +94,16 @@ def server_status(app: Any, now: datetime | int | None = None, *, health: dict[s
         from tokendash.health.collect import collect_health
 
         health = collect_health(app, probe_timeout=probe_timeout)
-    tele = telemetry(rows, sub, money)
-    tele["period"] = f"{month_start.year:04d}-{month_start.month:02d}"
-    tele["since"] = month_start.isoformat()
-    return {
+    report: dict[str, Any] = {
         "timestamp": _iso(now_ms),
+        "status": health.get("status", "UNKNOWN"),
         "timezone": tz_name,
         "currency": money.currency,
         "usdPerUnit": money.usd_per_unit,
+        "period": f"{month_start.year:04d}-{month_start.month:02d}",
         "health": health,
-        "telemetry": tele,
-        "budgets": budgets,
-        "recommendations": list(health.get("recommendations") or []) + budget_recommendations(budgets, money.currency),
+        **telemetry(rows, sub),
+        **budgets,
+        "recommendations": list(health.get("recommendations") or []) + budget_recommendations(budgets["budgets"], money.currency),
     }
+    return report

@@ -22,6 +22,7 @@ SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
 SERVICE = {"ollama": "Ollama", "chromadb": "ChromaDB", "gateway": "Gateway"}
 GIB = 1024**3
 MIB = 1024**2
+TOP_MODELS = 10
 
 
 def money(v: float, currency: str, width: int = 0) -> str:
@@ -125,55 +126,64 @@ def _title(r: Mapping[str, Any]) -> str:
     return f"📊 OPENCLAW SERVER STATUS — {ts:%Y-%m-%d %H:%M} {ts.tzname()}"
 
 
-def _telemetry(t: Mapping[str, Any], cur: str, verbose: bool) -> list[str]:
-    tot = t["totals"]
-    lines = ["📊 TOTAL:", f"  Tokens:    {tot['totalTokens']:,}", f"  Cost:      {money(tot['cost'], cur)}"]
-    if tot.get("subscriptionCost"):
-        lines.append(f"  Subscription usage (API-equivalent, not in cost): {money(tot['subscriptionCost'], cur)}")
+def _telemetry(r: Mapping[str, Any], verbose: bool) -> list[str]:
+    cur, rate = r["currency"], r["usdPerUnit"]
+
+    def cost(usd: float, width: int = 0) -> str:
+        return money(usd / rate, cur, width)
+
+    def row_cost(row: Mapping[str, Any], width: int = 0) -> str:
+        # SPEC §5 rule 4: tokens of a model without a price have an unknown cost, never a zero one.
+        if row["unpricedTokens"] and row["unpricedTokens"] >= row["tokens"]["total"]:
+            return f"{'unpriced':>{width + 2}}" if width else "unpriced"
+        mark = "+" if row["unpricedTokens"] else (" " if width else "")
+        return cost(row["costUsd"], width) + mark
+
+    tot = r["month"]
+    lines = ["📊 TOTAL:", f"  Tokens:    {tot['tokens']['total']:,}", f"  Cost:      {row_cost(tot)}"]
+    if r.get("subscriptionCostUsd"):
+        lines.append(f"  Subscriptions (API-equivalent, not in cost): {cost(r['subscriptionCostUsd'])}")
     if tot.get("unpricedTokens"):
-        lines.append(f"  Unpriced:  {tot['unpricedTokens']:,} tokens (model not in the price data, cost unknown)")
+        lines.append(f"  Unpriced:  {tot['unpricedTokens']:,} tokens (model not in the price data, cost unknown; "
+                     "a + marks a cost that leaves them out)")
     lines += ["", "🔌 BY PROVIDER:"]
-    provs = [p for p in t["byProvider"] if p["totalTokens"] > 0]
+    provs = [p for p in r["byProvider"] if p["tokens"]["total"] > 0]
     if not provs:
         lines.append("  No usage this month.")
     for p in provs:
-        lines.append(f"  {p['provider']:<15} | {money(p['cost'], cur, 8)} | {p['totalTokens']:>13,} tokens")
+        lines.append(f"  {p['provider']:<15} | {row_cost(p, 8)} | {p['tokens']['total']:>13,} tokens")
         if verbose:
-            for m in p["models"]:
-                lines.append(f"      {m['model']:<30} {money(m['cost'], cur, 8)} | {m['totalTokens']:>13,} tokens")
-    models = [m for m in t["byModel"] if m["totalTokens"] > 0]
+            for m in r["byModel"]:
+                if m["provider"] == p["provider"]:
+                    lines.append(f"      {m['model']:<30} {row_cost(m, 8)} | {m['tokens']['total']:>13,} tokens")
+    models = [m for m in r["byModel"] if m["tokens"]["total"] > 0][:TOP_MODELS]
     if models:
         lines += ["", "🏆 TOP MODELS (all providers):"]
         for i, m in enumerate(models, 1):
-            lines.append(f"  {i:2d}. {m['provider']:<12}/{m['model']:<30} {money(m['cost'], cur)}")
+            lines.append(f"  {i:2d}. {m['provider']:<12}/{m['model']:<30} {row_cost(m)}")
     return lines
 
 
-def _budget(b: Mapping[str, Any], cur: str) -> list[str]:
+def _budget(b: Mapping[str, Any]) -> list[str]:
+    cur = b["currency"]
     scope = ", ".join(f"{k} {v}" for k, v in sorted(b["scope"].items())) or "all usage"
     state = {"ok": "✅ Healthy", "warning": "⚠️  High usage", "critical": "🚨 Critical", "exceeded": "🚨 Exceeded"}
-    lines = [
-        f"  {b['id']} ({b['period']} from {b['periodStart']}, {scope}):",
+    return [
+        f"  {b['id']} ({b['period']}, {b['periodStart']} to {b['periodEnd']}, {scope}):",
         f"    Limit:     {money(b['limit'], cur, 10)}",
         f"    Spent:     {money(b['spent'], cur, 10)}  ({b['percent']:.1f}%)",
-        f"    Remaining: {money(b['remaining'], cur, 10)}",
+        f"    Remaining: {money(b['limit'] - b['spent'], cur, 10)}",
         f"    {state.get(b['state'], b['state'])}",
     ]
-    if b.get("unpricedTokens"):
-        lines.insert(3, f"    (plus {b['unpricedTokens']:,} unpriced tokens of unknown cost)")
-    return lines
 
 
 def render_server_status(r: Mapping[str, Any], verbose: bool = False) -> str:
-    cur = r["currency"]
-    tele = r["telemetry"]
     lines = [RULE, _title(r), RULE, "", *health_block(r["health"], verbose), ""]
-    lines += [RULE, f"💰 TOKEN TELEMETRY — {tele['period']}", RULE, "", *_telemetry(tele, cur, verbose), ""]
+    lines += [RULE, f"💰 TOKEN TELEMETRY — {r['period']}", RULE, "", *_telemetry(r, verbose), ""]
     lines.append("💳 BUDGET:")
-    budgets = r["budgets"]
-    if not budgets.get("configured"):
-        lines.append(f"  {budgets.get('note')}")
-    for b in budgets.get("items") or []:
-        lines += _budget(b, cur)
+    if r.get("budgetNote"):
+        lines.append(f"  {r['budgetNote']}")
+    for b in r.get("budgets") or []:
+        lines += _budget(b)
     lines += [RULE, "⚙️  RECOMMENDATIONS:", *recommendation_lines(r["recommendations"]), RULE]
     return "\n".join(lines)
