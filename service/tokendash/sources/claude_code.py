@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import orjson
 
 from tokendash.sources.base import FileCursor, Plan, PollBatch, UsageEvent
@@ -116,13 +117,87 @@ def _project(cwd: str) -> str:
     return p
 
 
+class _CacheCreation(msgspec.Struct):
+    ephemeral_1h_input_tokens: int | None = None
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_creation: _CacheCreation | None = None
+    speed: str | None = None
+
+
+class _Message(msgspec.Struct):
+    id: str | None = None
+    model: str | None = None
+    usage: _Usage | None = None
+
+
+class _Line(msgspec.Struct):
+    """The few fields of a transcript line that usage needs. Decoding into it skips everything else
+    (the prompt and tool payloads that are most of the bytes) without building Python objects."""
+
+    type: str | None = None
+    message: _Message | None = None
+    requestId: str | None = None  # noqa: N815 (the log's own names)
+    uuid: str | None = None
+    timestamp: str | None = None
+    sessionId: str | None = None  # noqa: N815
+    isSidechain: bool | None = None  # noqa: N815
+    cwd: str | None = None
+    costUSD: int | float | None = None  # noqa: N815
+    speed: str | None = None
+    attributionAgent: str | None = None  # noqa: N815
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+
+
+def _fast_event(ln: _Line, project_dir: str) -> UsageEvent | None:
+    """``parse_line`` for a line that decoded into ``_Line``; same rules, same result."""
+    msg = ln.message
+    if ln.type != "assistant" or msg is None:
+        return None
+    usage = msg.usage
+    if usage is None:
+        return None
+    model = msg.model or ""
+    if model == "<synthetic>":
+        return None
+    inp = usage.input_tokens or 0
+    out = usage.output_tokens or 0
+    cr = usage.cache_read_input_tokens or 0
+    cw = usage.cache_creation_input_tokens or 0
+    cc = usage.cache_creation
+    cw1h = min((cc.ephemeral_1h_input_tokens or 0) if cc is not None else 0, cw)
+    speed = usage.speed or ln.speed
+    key = f"{msg.id}:{ln.requestId or ''}" if msg.id else f"uuid:{ln.uuid or ln.timestamp}:{ln.sessionId}"
+    sidechain = bool(ln.isSidechain)
+    total = inp + out + cr + cw
+    rank = ((0 if sidechain else 1) << _SIDECHAIN_SHIFT) | (total << 1) | (1 if speed else 0)
+    ts, cwd, cost = ln.timestamp, ln.cwd, ln.costUSD
+    return UsageEvent(
+        SOURCE_ID, key, iso_to_ms(ts) if ts is not None else 0, PROVIDER, model,
+        inp, out, cr, cw, cw1h, 0,
+        ln.attributionAgent if sidechain else None,
+        _project(cwd) if cwd else project_dir,
+        ln.sessionId, None, rank,
+        Decimal(str(cost)) if cost else None,
+        _FAST if speed == "fast" else None,
+    )
+
+
 def parse_chunk(data: bytes, project_dir: str, where: str) -> tuple[dict[str, UsageEvent], int, list[str]]:
     """Complete lines → events de-duplicated within the chunk (largest rank wins), malformed count,
     problem texts (the first few, with file and line position)."""
     events: dict[str, UsageEvent] = {}
     malformed = 0
     problems: list[str] = []
-    loads = orjson.loads
+    loads, fast = orjson.loads, _decode_line
+    decode_errors = (msgspec.ValidationError, msgspec.DecodeError)
     # Only lines holding a "usage" key matter (1 in 3 or so, but the others carry the bulk of the bytes:
     # prompts, tool results). Find each marker and cut out its line, instead of splitting every line.
     find, rfind = data.find, data.rfind
@@ -135,14 +210,19 @@ def parse_chunk(data: bytes, project_dir: str, where: str) -> tuple[dict[str, Us
         line = data[start:end]
         pos = find(b'"usage"', end)
         try:
-            obj = loads(line)
-            ev = parse_line(obj, project_dir) if isinstance(obj, dict) else None
-        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as e:
-            malformed += 1
-            if len(problems) < 3:
-                lineno = data.count(b"\n", 0, start) + 1
-                problems.append(f"{where}: line {lineno} of the new data is malformed ({type(e).__name__})")
-            continue
+            ev = _fast_event(fast(line), project_dir)
+        except decode_errors:
+            # An unusual shape (a float count, a non-object message, broken JSON): the general path
+            # decides, with the same rules, and tells malformed lines apart.
+            try:
+                obj = loads(line)
+                ev = parse_line(obj, project_dir) if isinstance(obj, dict) else None
+            except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as e:
+                malformed += 1
+                if len(problems) < 3:
+                    lineno = data.count(b"\n", 0, start) + 1
+                    problems.append(f"{where}: line {lineno} of the new data is malformed ({type(e).__name__})")
+                continue
         if ev is None:
             continue
         prev = events.get(ev.dedupe_key)
