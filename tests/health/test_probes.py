@@ -17,7 +17,7 @@ from tests.health.fakes import (
     ollama_routes,
     serve,
 )
-from tokendash.health import collect_health
+from tokendash.health import collect_health, server_status
 from tokendash.health.probes import probe_all
 
 
@@ -138,3 +138,31 @@ def test_default_addresses_that_refuse_are_information_not_warnings(make_app: Ca
     recs = recommendations({"services": services}, [])
     failing = [r for r in recs if "not found at" in r["message"] or "not answering" in r["message"]]
     assert all(r["severity"] == "info" for r in failing)
+
+
+def test_the_whole_report_comes_back_in_under_two_seconds_with_every_service_hanging(make_app: Callable[..., Any]) -> None:
+    from tests.health import seed
+
+    with hanging_port() as a, hanging_port() as b, hanging_port() as c:
+        app = make_app(ollama_url=a, chromadb_url=b, gateway_url=c, **seed.SETTINGS)
+        seed.seed(app.store)
+        start = time.monotonic()
+        r = server_status(app, seed.NOW)
+        took = time.monotonic() - start
+    assert took < 2.0, took
+    assert [(s["name"], s["ok"], s["error"]) for s in r["health"]["services"]] == [
+        ("ollama", False, "/api/tags: no answer within 1 s"),
+        ("chromadb", False, "/api/v2/heartbeat: no answer within 1 s"),
+        ("gateway", False, "/healthz: no answer within 1 s"),
+    ]
+    assert r["month"]["tokens"]["total"] == seed.MONTH_TOKENS  # the rest of the report is all there
+
+
+def test_the_chromadb_token_is_masked_in_the_settings_dump(make_app: Callable[..., Any]) -> None:
+    masked = make_app(chromadb_token="ck-secret-123").settings.masked()
+    assert masked["chromadbToken"] == "****" and "ck-secret-123" not in repr(masked)
+
+
+def test_probes_can_be_switched_off(make_app: Callable[..., Any]) -> None:
+    services = probe_all(make_app(ollama_url="off", gateway_url="OFF", chromadb_url="off").settings)
+    assert services == [{"name": "chromadb", "configured": False, "ok": False}]

@@ -15,6 +15,11 @@ Response shapes:
 * OpenClaw gateway ``GET /healthz`` → ``{"ok": true, "status": "live"}``, no auth
   (reference/openclaw-plugin-api.md; ``/readyz`` is the readiness check, not needed here).
 
+Settings: ``TOKENDASH_OLLAMA_URL`` (default ``http://127.0.0.1:11434``), ``TOKENDASH_CHROMADB_URL`` (unset:
+no probe) with ``TOKENDASH_CHROMADB_TOKEN``/``_TENANT``/``_DATABASE``, ``TOKENDASH_GATEWAY_URL`` (default:
+the OpenClaw config's ``gateway.port`` on loopback, else 18789); ``off`` switches a probe off; all share
+``TOKENDASH_HEALTH_PROBE_TIMEOUT_SECONDS`` (1 s) as one deadline.
+
 A probe that fails says why (``error``) and the service is ``ok: false``; a secondary endpoint that fails
 (``/api/ps``, the collection count) leaves the service ``ok`` with a ``warning``.
 """
@@ -53,6 +58,11 @@ def _gateway(settings: Any) -> tuple[str, bool]:
     return f"http://127.0.0.1:{port}", True
 
 
+def _on(url: str | None) -> bool:
+    """``off`` (or empty) switches a probe off, as ``TOKENDASH_GRPC_ADDR=off`` does the listener."""
+    return bool(url) and str(url).strip().lower() != "off"
+
+
 def _join(base: str, path: str) -> str:
     return base.rstrip("/") + path
 
@@ -61,10 +71,10 @@ def plan(settings: Any) -> dict[str, Request]:
     """The requests to make, keyed ``service.endpoint``."""
     reqs: dict[str, Request] = {}
     ollama = settings.ollama_url
-    if ollama:
+    if _on(ollama):
         reqs["ollama.tags"] = Request(_join(ollama, "/api/tags"))
         reqs["ollama.ps"] = Request(_join(ollama, "/api/ps"))
-    if settings.chromadb_url:
+    if _on(settings.chromadb_url):
         headers = {}
         if settings.chromadb_token:
             headers = {"X-Chroma-Token": settings.chromadb_token, "Authorization": f"Bearer {settings.chromadb_token}"}
@@ -72,7 +82,8 @@ def plan(settings: Any) -> dict[str, Request]:
         tenant, db = quote(settings.chromadb_tenant, safe=""), quote(settings.chromadb_database, safe="")
         reqs["chromadb.heartbeat"] = Request(base + "/heartbeat", headers)
         reqs["chromadb.count"] = Request(f"{base}/tenants/{tenant}/databases/{db}/collections_count", headers)
-    reqs["gateway.healthz"] = Request(_join(gateway_url(settings), "/healthz"))
+    if _on(settings.gateway_url or "default"):
+        reqs["gateway.healthz"] = Request(_join(gateway_url(settings), "/healthz"))
     return reqs
 
 
@@ -179,11 +190,13 @@ def probe_all(settings: Any, timeout: float | None = None) -> list[dict[str, Any
     t = settings.health_probe_timeout_seconds if timeout is None else timeout
     res = fetch_all(plan(settings), t)
     out = []
-    if settings.ollama_url:
+    if _on(settings.ollama_url):
         # Probed at its default address too; "configured" only when the user set it.
         explicit = "ollama_url" in settings.model_fields_set
         out.append(ollama(settings.ollama_url, res["ollama.tags"], res["ollama.ps"], explicit))
-    out.append(chromadb(settings.chromadb_url, res.get("chromadb.heartbeat"), res.get("chromadb.count")))
-    gw_url, gw_configured = _gateway(settings)
-    out.append(gateway(gw_url, res["gateway.healthz"], gw_configured))
+    chroma = settings.chromadb_url if _on(settings.chromadb_url) else None
+    out.append(chromadb(chroma, res.get("chromadb.heartbeat"), res.get("chromadb.count")))
+    if "gateway.healthz" in res:
+        gw_url, gw_configured = _gateway(settings)
+        out.append(gateway(gw_url, res["gateway.healthz"], gw_configured))
     return out
