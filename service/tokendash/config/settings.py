@@ -81,7 +81,8 @@ class SidecarOptions(_Camel):
 
 class HealthThresholds(_Camel):
     """Host limits for the status light (SPEC §7, ``[healthThresholds]``): a reading strictly above a
-    limit trips it; ``None`` switches that check off. Percentages of RAM, swap and each disk."""
+    limit trips it; ``None`` switches that check off. Percentages of RAM, swap and each disk; for a
+    temperature sensor, ``None`` means the sensor's own high and critical marks where it reports them."""
 
     ram_caution_percent: float | None = 75
     ram_critical_percent: float | None = 90
@@ -135,6 +136,24 @@ class Settings(BaseSettings):
     gateway_url: str | None = None  # unset: gateway.port from the OpenClaw config, else 18789
     health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     health_thresholds: HealthThresholds = HealthThresholds()
+
+    # Provider APIs (SPEC §3): API origins (for proxies and local fake servers), Moonshot's currency,
+    # and the HTTP policy of every provider source (timeouts, retries, pagination bounds).
+    openai_base_url: str = "https://api.openai.com/v1"
+    anthropic_base_url: str = "https://api.anthropic.com"
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    moonshot_base_url: str = "https://api.moonshot.ai/v1"
+    deepseek_base_url: str = "https://api.deepseek.com"
+    moonshot_currency: str | None = None
+    provider_connect_timeout_seconds: float = Field(default=5, gt=0)
+    provider_read_timeout_seconds: float = Field(default=20, gt=0)
+    provider_poll_timeout_seconds: float = Field(default=90, gt=0)  # one provider's whole poll
+    provider_max_retries: int = Field(default=3, ge=0)
+    provider_backoff_seconds: float = Field(default=0.5, ge=0)
+    provider_backoff_cap_seconds: float = Field(default=8, ge=0)
+    provider_max_retry_after_seconds: float = Field(default=60, ge=0)
+    provider_max_pages: int = Field(default=40, ge=1)
+    provider_lookback_days: int = Field(default=31, ge=7, le=180)
 
     # Where the agents keep their logs (their own variables, not TOKENDASH_*).
     claude_config_dir: str | None = None

@@ -97,3 +97,62 @@ meta = Table(
     Column("key", String(128), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# -- provider billing APIs (issue 5) ----------------------------------------------------------------
+# Money from a provider is kept in its own currency as integer nano-units (``*_nano``) next to its
+# currency code; USD (nano-USD) is derived through the configured rates and may be NULL (no rate).
+
+provider_buckets = Table(
+    "provider_buckets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(128), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("endpoint", String(64), nullable=False),  # which API reported it (usage vs cost rows)
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=False),
+    Column("dim", String(512), nullable=False),  # the grouping value (model, line item …), "" if none
+    Column("model", String(256)),
+    Column("input", BigInteger, nullable=False, default=0),
+    Column("output", BigInteger, nullable=False, default=0),
+    Column("cache_read", BigInteger, nullable=False, default=0),
+    Column("cache_write", BigInteger, nullable=False, default=0),
+    Column("reasoning", BigInteger, nullable=False, default=0),
+    Column("requests", BigInteger, nullable=False, default=0),
+    Column("cost_nano", BigInteger),  # NULL: a usage-only row
+    Column("currency", String(8)),
+    Column("cost_nusd", BigInteger),
+    Column("updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("provider", "endpoint", "start_ms", "dim", name="uq_provider_buckets"),
+    Index("ix_provider_buckets_provider_start", "provider", "start_ms"),
+)
+
+provider_balances = Table(
+    "provider_balances",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(128), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # balance | key_remaining | spend_limit
+    Column("key", String(128), nullable=False),  # which balance (credits, a currency, …)
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("amount_nano", BigInteger),  # NULL: the provider sent no usable (finite) number
+    Column("limit_nano", BigInteger),
+    Column("amount_nusd", BigInteger),
+    Column("extra", Text, nullable=False, default="{}"),  # whitelisted numeric details only
+    UniqueConstraint("provider", "kind", "key", "ts_ms", name="uq_provider_balances"),
+    Index("ix_provider_balances_provider_ts", "provider", "ts_ms"),
+)
+
+provider_state = Table(
+    "provider_state",
+    metadata,
+    Column("provider", String(64), primary_key=True),
+    Column("last_poll_ms", BigInteger),
+    Column("last_success_ms", BigInteger),
+    Column("error", Text),
+    Column("endpoints", Text, nullable=False, default="[]"),
+    Column("items", BigInteger, nullable=False, default=0),
+    Column("requests", BigInteger, nullable=False, default=0),
+)
