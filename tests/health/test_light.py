@@ -65,6 +65,20 @@ def test_temperatures_only_with_configured_limits() -> None:
     assert light(hot, temperature_caution_celsius=80, temperature_critical_celsius=98.9) == CRITICAL
 
 
+def test_a_sensors_own_high_and_critical_marks_apply_without_configured_limits() -> None:
+    def sensor(celsius: float, high: float | None = 80.0, critical: float | None = 100.0) -> dict[str, Any]:
+        h = readings()
+        h["temperatures"] = [{"sensor": "coretemp", "label": "Package id 0", "celsius": celsius, "high": high, "critical": critical}]
+        return h
+
+    assert light(sensor(80.0)) == HEALTHY and light(sensor(80.5)) == CAUTION
+    assert light(sensor(100.0)) == CAUTION and light(sensor(100.5)) == CRITICAL
+    assert light(sensor(120.0, high=0.0, critical=-273.0)) == HEALTHY  # "no limit" spelled as 0 or below
+    assert light(sensor(85.0), temperature_caution_celsius=90) == HEALTHY  # the configured limit wins
+    found = findings(sensor(101.0), HealthThresholds())
+    assert [(f.scope, f.level, f.limit) for f in found] == [("temperature:coretemp/Package id 0", CRITICAL, 100.0)]
+
+
 def test_thresholds_are_configurable_and_can_be_switched_off() -> None:
     assert light(readings(ram=60.0), ram_caution_percent=50) == CAUTION
     assert light(readings(ram=95.0), ram_caution_percent=None, ram_critical_percent=None) == HEALTHY

@@ -46,8 +46,16 @@ def _limits(t: Any, name: str, unit: str) -> tuple[float | None, float | None]:
     return getattr(t, f"{name}_caution_{suffix}"), getattr(t, f"{name}_critical_{suffix}")
 
 
-def _check(out: list[Finding], t: Any, name: str, scope: str, label: str, value: float | None, unit: str = "%") -> None:
+def _sensor_limit(v: Any) -> float | None:
+    # Drivers report 0 or negative "limits" for sensors that have none.
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and v > 0 else None
+
+
+def _check(out: list[Finding], t: Any, name: str, scope: str, label: str, value: float | None, unit: str = "%",
+           own: tuple[float | None, float | None] = (None, None)) -> None:
     caution, critical = _limits(t, name, unit)
+    caution = own[0] if caution is None else caution
+    critical = own[1] if critical is None else critical
     lv = level(value, caution, critical)
     if lv != HEALTHY and value is not None:
         limit = critical if lv == CRITICAL else caution
@@ -64,7 +72,9 @@ def findings(health: Mapping[str, Any], thresholds: Any) -> list[Finding]:
         _check(out, thresholds, "disk", f"disk:{d['mountpoint']}", f"Disk {d['mountpoint']}", d.get("percent"))
     for s in health.get("temperatures") or []:
         name = f"{s['sensor']}/{s['label']}"
-        _check(out, thresholds, "temperature", f"temperature:{name}", f"Temperature {name}", s.get("celsius"), "°C")
+        # Without a configured limit, the sensor's own high and critical marks (as psutil reports them).
+        own = (_sensor_limit(s.get("high")), _sensor_limit(s.get("critical")))
+        _check(out, thresholds, "temperature", f"temperature:{name}", f"Temperature {name}", s.get("celsius"), "°C", own)
     return out
 
 
