@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import gen_protos  # noqa: E402
 
 from tokendash.api._pb import health_pb2, token_dashboard_service_pb2, usage_pb2  # noqa: E402
+from tokendash.api.codec import is_repeated  # noqa: E402
 
 
 def test_committed_modules_match_the_protos(tmp_path: Path) -> None:
@@ -44,7 +45,7 @@ def _without_json_names(fdp: descriptor_pb2.FileDescriptorProto) -> descriptor_p
 
 def _fields(msg: type) -> list[tuple]:
     return [
-        (f.name, f.number, f.type, f.label, f.message_type.full_name if f.message_type else None, f.has_presence)
+        (f.name, f.number, f.type, is_repeated(f), f.message_type.full_name if f.message_type else None, f.has_presence)
         for f in msg.DESCRIPTOR.fields
     ]
 

@@ -110,6 +110,8 @@ def build_summary(
                 "lastChecked": iso(max(last_success)) if last_success else None,
                 "error": None,
                 "currentUsage": {
+                    "providerId": pid,
+                    "timestamp": iso(now_ms),
                     "inputTokens": row["tokens"]["input"],
                     "outputTokens": row["tokens"]["output"],
                     "cacheReadTokens": row["tokens"]["cacheRead"],
@@ -120,6 +122,7 @@ def build_summary(
                     "creditLimitUsd": None,
                 },
                 "burnRate": {
+                    "providerId": pid,
                     "tokensPerHour": (h["tokens"]["total"] / 24) if h else 0,
                     "tokensPerDay": (w["tokens"]["total"] / 7) if w else 0,
                     "costPerHour": (h["costUsd"] / 24) if h else 0,
@@ -127,6 +130,7 @@ def build_summary(
                     "runwayHours": None,
                     "runwayDays": None,
                 },
+                "stale": False,
             }
         )
 
@@ -143,6 +147,7 @@ def build_summary(
                 "lastSuccess": iso(st.last_success_ms) if st else None,
                 "error": st.error if st else None,
                 "items": st.items if st else 0,
+                "stale": False,
             }
         )
     newest = max(last_success) if last_success else None

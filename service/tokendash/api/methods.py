@@ -1,98 +1,125 @@
-"""The methods table: name → handler, shared by JSON-RPC, gRPC and the in-process CLI.
+"""The methods table (SPEC §8): name → handler, shared by JSON-RPC, gRPC and the in-process CLI.
 
-A handler takes ``(app, params)`` and returns the result as a JSON-ready dict (proto JSON names). It
-knows nothing about transports; errors are raised as ``tokendash.errors`` exceptions and translated once
-at each edge.
+A handler takes ``(ctx, params)`` and returns the result as a JSON-ready dict in proto JSON shape (or an
+``Encoded`` result the sidecar already holds in memory). ``ctx`` is a ``Context``: the running sidecar
+(``tokendash.server.runtime``: cache, scheduler) or the in-process one (``tokendash.api.context``). A
+handler knows nothing about transports; errors are ``tokendash.errors`` exceptions, translated once at
+each edge.
+
+Methods whose data comes from later work answer their true current state: ``budgets`` and ``alerts``
+are whatever the dashboard summary holds (empty until budgets and alerts land), ``health`` asks
+``tokendash.health.collect_health(app)`` when that package is installed, ``providers`` asks
+``tokendash.providers.provider_infos(app)`` when it is there and otherwise lists the providers the local
+logs show. Provider balances and billed spend enter the dashboard (and so ``burn``) through
+``summary()`` below, the one place that builds it; the contract tests hold every result to the proto.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from tokendash.api import params as P
 from tokendash.errors import InvalidParams
 
-Handler = Callable[[Any, Mapping[str, Any]], dict[str, Any]]
+log = logging.getLogger("tokendash.api")
+
+
+class Context(Protocol):
+    app: Any
+
+    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str) -> Any: ...
+
+    def cached(self, fmt: str) -> Any: ...
+
+    def summary(self) -> dict[str, Any]:
+        """The current dashboard (from memory in the sidecar)."""
+        ...
+
+    def refresh(self, sources: list[str] | None, timeout: float) -> list[dict[str, Any]]: ...
+
+    def source_ids(self) -> list[str]: ...
+
+    def changed(self) -> None:
+        """The store changed outside the scheduler (a record): the dashboard must be rebuilt."""
+        ...
+
+
+Handler = Callable[[Context, Mapping[str, Any]], Any]
 
 
 @dataclass(frozen=True)
 class Method:
     name: str
+    rpc: str  # the gRPC method of TokenDashboardService
     handler: Handler
-    scope: str  # "read" or "write"
+    scope: str  # "read" or "write" (the plugin maps these to operator.read / operator.write)
+    inline: bool = False  # answers from memory: run on the event loop, never in the thread pool
 
 
-def _check_keys(params: Mapping[str, Any], allowed: set[str]) -> None:
-    if not isinstance(params, Mapping):
-        raise InvalidParams("params", "must be an object")
-    for k in params:
-        if k not in allowed:
-            raise InvalidParams(k, f"unknown parameter; use {', '.join(sorted(allowed)) or 'none'}")
+# -- dashboard ----------------------------------------------------------------------------------
 
 
-def _format(params: Mapping[str, Any]) -> str:
-    fmt = params.get("format", "json")
-    if fmt not in ("json", "text"):
-        raise InvalidParams("format", "must be 'json' or 'text'")
-    return fmt
-
-
-def usage(app: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    from tokendash.accounting.aggregate import UsageQuery
-    from tokendash.accounting.aggregate import usage as run
-
-    q = UsageQuery.from_params(params, app.timezone)
-    with app.reader() as conn:
-        return run(conn, q)
-
-
-def summary(app: Any, now_ms: int | None = None) -> dict[str, Any]:
+def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = None) -> dict[str, Any]:
+    """Build the ``DashboardSummary`` from the store (the sidecar caches it; the CLI builds it)."""
     from tokendash.accounting.summary import build_summary
 
-    known = [(s.id, s.kind, bool(s.configured())) for s in app.sources()]
+    known = [(s.id, s.kind, bool(s.configured())) for s in (app.sources() if sources is None else sources)]
     states = app.store.source_states()
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
     with app.store.engine.connect() as conn:
-        return build_summary(
+        s = build_summary(
             conn,
             tz_name=app.timezone,
-            now_ms=now_ms if now_ms is not None else int(time.time() * 1000),
+            now_ms=now,
             currency=app.settings.currency,
             source_states=states,
             known_sources=known,
             subscription=app.subscription_sources(),
         )
+    return s
 
 
-def status(app: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    _check_keys(params, {"scope", "maxAgeSeconds", "refresh", "timeoutSeconds", "format"})
-    fmt = _format(params)
-    result = summary(app)
-    if fmt == "text":
-        from tokendash.render.text import render_summary
+def status(ctx: Context, params: Mapping[str, Any]) -> Any:
+    p = P.as_object(params, {"scope", "maxAgeSeconds", "refresh", "timeoutSeconds", "format"})
+    P.choice(p, "scope", None, ("host", "team"))
+    return ctx.status(
+        max_age=P.number(p, "maxAgeSeconds", 60.0, 0, 10**9),
+        refresh=P.boolean(p, "refresh", False),
+        timeout=P.number(p, "timeoutSeconds", 10.0, 0, 300),
+        fmt=P.output_format(p),
+    )
 
-        result["text"] = render_summary(result)
-    return result
+
+def cached(ctx: Context, params: Mapping[str, Any]) -> Any:
+    return ctx.cached(P.output_format(P.as_object(params, {"format"})))
 
 
-def burn(app: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    _check_keys(params, {"format"})
-    fmt = _format(params)
-    s = summary(app)
+def burn_of(s: Mapping[str, Any]) -> dict[str, Any]:
+    """``{total: BurnRate, providers: [BurnRate]}`` from a dashboard summary."""
+    runway = s.get("totalRunwayDays")
+    provs = s.get("providers") or []
     total = {
         "providerId": "total",
-        "costPerDay": s["totalDailyCostUsd"],
-        "costPerHour": sum(p["burnRate"]["costPerHour"] for p in s["providers"]),
-        "tokensPerDay": sum(p["burnRate"]["tokensPerDay"] for p in s["providers"]),
-        "tokensPerHour": sum(p["burnRate"]["tokensPerHour"] for p in s["providers"]),
-        "runwayDays": s["totalRunwayDays"],
-        "runwayHours": s["totalRunwayDays"] * 24 if s["totalRunwayDays"] is not None else None,
+        "tokensPerHour": sum(p["burnRate"]["tokensPerHour"] for p in provs),
+        "tokensPerDay": sum(p["burnRate"]["tokensPerDay"] for p in provs),
+        "costPerHour": sum(p["burnRate"]["costPerHour"] for p in provs),
+        "costPerDay": s.get("totalDailyCostUsd") or 0.0,
+        "runwayHours": runway * 24 if runway is not None else None,
+        "runwayDays": runway,
     }
-    result: dict[str, Any] = {
-        "total": total,
-        "providers": [{"providerId": p["providerId"], **p["burnRate"]} for p in s["providers"]],
-    }
+    return {"total": total, "providers": [{**p["burnRate"], "providerId": p["providerId"]} for p in provs]}
+
+
+def burn(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    fmt = P.output_format(P.as_object(params, {"format"}))
+    s = ctx.summary()
+    result = burn_of(s)
     if fmt == "text":
         from tokendash.render.text import render_burn
 
@@ -100,11 +127,159 @@ def burn(app: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def usage(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    from tokendash.accounting.aggregate import UsageQuery
+    from tokendash.accounting.aggregate import usage as run
+
+    app = ctx.app
+    P.choice(P.as_object(params, {"scope", "since", "until", "timezone", "groupBy", "filters", "limit"}),
+             "scope", None, ("host", "team"))
+    q = UsageQuery.from_params(params, app.timezone)
+    with app.reader() as conn:
+        return run(conn, q)
+
+
+# -- providers, budgets, alerts, health -----------------------------------------------------------
+
+
+def _optional_hook(module: str, attr: str) -> Callable[..., Any] | None:
+    """A function of a package that later work adds (``tokendash.health``, ``tokendash.providers``)."""
+    try:
+        if importlib.util.find_spec(module) is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    return getattr(importlib.import_module(module), attr, None)
+
+
+def providers(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    P.as_object(params, ())
+    hook = _optional_hook("tokendash.providers", "provider_infos")
+    if hook is not None:
+        return {"providers": hook(ctx.app)}
+    # Until provider APIs land: the providers the local logs show, as seen through their sources.
+    from tokendash.accounting.summary import provider_name
+
+    s = ctx.summary()
+    last = max((x["lastSuccess"] for x in s.get("sources") or [] if x.get("lastSuccess")), default=None)
+    return {
+        "providers": [
+            {
+                "id": r["provider"],
+                "name": provider_name(r["provider"]),
+                "kind": "local",
+                "isConfigured": True,
+                "isReachable": True,
+                "capabilities": ["usage", "cost"],
+                "keyHint": None,
+                "lastChecked": last,
+                "lastSuccess": last,
+                "error": None,
+            }
+            for r in s.get("byProvider") or []
+            if r.get("provider")
+        ]
+    }
+
+
+def budgets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    P.as_object(params, ())
+    return {"budgets": list(ctx.summary().get("budgets") or [])}
+
+
+STATE_RANK = {"ok": 0, "warning": 1, "critical": 2, "exceeded": 3}
+
+
+def budget_check(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """From memory: the worst state of the budgets that cover this agent / provider."""
+    p = P.as_object(params, {"agentId", "provider", "model"})
+    agent = P.string(p, "agentId")
+    provider = P.string(p, "provider")
+    P.string(p, "model")
+    hit = []
+    for b in ctx.summary().get("budgets") or []:
+        scope = b.get("scope") or {}
+        if scope.get("agent") not in (None, agent) or scope.get("provider") not in (None, provider):
+            continue
+        hit.append(b)
+    worst = max(hit, key=lambda b: STATE_RANK.get(b.get("state", "ok"), 0), default=None)
+    state = worst.get("state", "ok") if worst else "ok"
+    block = state == "exceeded" and ctx.app.settings.enforcement.mode == "block"
+    out: dict[str, Any] = {"allow": not block, "state": state, "budgetIds": [b["id"] for b in hit]}
+    if worst is not None and state != "ok":
+        out["reason"] = f"budget {worst['id']} is {state} ({worst.get('percent', 0):.0f} % of its limit)"
+    return out
+
+
+def alerts(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    p = P.as_object(params, {"state", "limit"})
+    state = P.choice(p, "state", "open", ("open", "all"))
+    limit = P.integer(p, "limit", 100, 1, 10_000) or 100
+    found = [a for a in ctx.summary().get("alerts") or [] if state == "all" or a.get("state", "open") == "open"]
+    return {"alerts": found[:limit]}
+
+
+def health(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    P.as_object(params, ())
+    hook = _optional_hook("tokendash.health", "collect_health")
+    if hook is not None:
+        return hook(ctx.app)
+    from tokendash.accounting.summary import iso
+
+    return {
+        "timestamp": iso(int(time.time() * 1000)),
+        "status": "UNKNOWN",
+        "disks": [],
+        "services": [],
+        "recommendations": [],
+        "alerts": [],
+        "error": "host health is not collected by this build",
+    }
+
+
+# -- writes ---------------------------------------------------------------------------------------
+
+
+def record(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    from tokendash.api.records import to_events
+
+    p = P.as_object(params, {"events"})
+    events = to_events(p.get("events"))
+    if not events:
+        return {"accepted": 0, "duplicates": 0}
+    app = ctx.app
+    accepted = app.store.write_batch("record", [(e, app.prices.price(e)) for e in events])
+    app.store.set_source_state("record", ok=True)
+    ctx.changed()
+    return {"accepted": accepted, "duplicates": len(events) - accepted}
+
+
+def refresh(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    p = P.as_object(params, {"sources", "timeoutSeconds"})
+    wanted = P.string_list(p, "sources")
+    timeout = P.number(p, "timeoutSeconds", 30.0, 0, 600)
+    if wanted is not None:
+        known = set(ctx.source_ids())
+        for i, sid in enumerate(wanted):
+            if sid not in known:
+                raise InvalidParams(f"sources[{i}]", f"unknown source {sid!r}; use {', '.join(sorted(known))}")
+    return {"results": ctx.refresh(wanted, timeout)}
+
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("token-dashboard.status", status, "read"),
-        Method("token-dashboard.usage", usage, "read"),
-        Method("token-dashboard.burn", burn, "read"),
+        Method("token-dashboard.status", "Status", status, "read"),
+        Method("token-dashboard.cached", "Cached", cached, "read", inline=True),
+        Method("token-dashboard.providers", "Providers", providers, "read"),
+        Method("token-dashboard.burn", "Burn", burn, "read"),
+        Method("token-dashboard.usage", "Usage", usage, "read"),
+        Method("token-dashboard.budgets", "Budgets", budgets, "read"),
+        Method("token-dashboard.budget.check", "BudgetCheck", budget_check, "read", inline=True),
+        Method("token-dashboard.alerts", "Alerts", alerts, "read"),
+        Method("token-dashboard.health", "Health", health, "read"),
+        Method("token-dashboard.record", "Record", record, "write"),
+        Method("token-dashboard.refresh", "Refresh", refresh, "write"),
     )
 }
+BY_RPC: dict[str, Method] = {m.rpc: m for m in METHODS.values()}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from tokendash.cli import emit_json
-
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -21,6 +19,8 @@ def burn(ctx: click.Context, as_json: bool) -> None:
 
     result = call_method(ctx, "token-dashboard.burn", {"format": "json" if as_json else "text"})
     if as_json:
+        from tokendash.cli import emit_json
+
         emit_json(result)
     else:
         click.echo(result["text"])

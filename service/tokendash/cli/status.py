@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from tokendash.cli import emit_json
-
 
 @click.command()
 @click.option("--refresh", is_flag=True, help="Read new log lines (and poll providers) first.")
@@ -21,14 +19,13 @@ def status(ctx: click.Context, refresh: bool, as_json: bool) -> None:
     """
     from tokendash.cli.client import call_method
 
+    params = {"format": "json" if as_json else "text"}
     if refresh:
-        from tokendash.cli import make_app
-        from tokendash.ingest import ingest
-
-        app = make_app(ctx)
-        ingest(app.store, app.prices, [s for s in app.sources() if s.configured()])
-    result = call_method(ctx, "token-dashboard.status", {"format": "json" if as_json else "text"})
+        params["refresh"] = True
+    result = call_method(ctx, "token-dashboard.status", params)
     if as_json:
+        from tokendash.cli import emit_json
+
         emit_json(result)
     else:
         click.echo(result["text"])

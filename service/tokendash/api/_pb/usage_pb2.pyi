@@ -86,8 +86,36 @@ class Money(_message.Message):
     currency: str
     def __init__(self, amount: _Optional[float] = ..., currency: _Optional[str] = ...) -> None: ...
 
+class BalanceItem(_message.Message):
+    __slots__ = ("kind", "key", "currency", "amount", "amount_usd", "as_of")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_USD_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    key: str
+    currency: str
+    amount: float
+    amount_usd: float
+    as_of: str
+    def __init__(self, kind: _Optional[str] = ..., key: _Optional[str] = ..., currency: _Optional[str] = ..., amount: _Optional[float] = ..., amount_usd: _Optional[float] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class EndpointStatus(_message.Message):
+    __slots__ = ("endpoint", "ok", "error", "items")
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    endpoint: str
+    ok: bool
+    error: str
+    items: int
+    def __init__(self, endpoint: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., items: _Optional[int] = ...) -> None: ...
+
 class ProviderUsage(_message.Message):
-    __slots__ = ("provider_id", "timestamp", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "balance_usd", "balance", "credit_limit_usd")
+    __slots__ = ("provider_id", "timestamp", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "balance_usd", "balance", "credit_limit_usd", "billed_cost_usd", "estimated_cost_usd", "cost_source", "balances", "limit_remaining_usd")
     PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +126,11 @@ class ProviderUsage(_message.Message):
     BALANCE_USD_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     CREDIT_LIMIT_USD_FIELD_NUMBER: _ClassVar[int]
+    BILLED_COST_USD_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_COST_USD_FIELD_NUMBER: _ClassVar[int]
+    COST_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_REMAINING_USD_FIELD_NUMBER: _ClassVar[int]
     provider_id: str
     timestamp: str
     input_tokens: int
@@ -108,10 +141,15 @@ class ProviderUsage(_message.Message):
     balance_usd: float
     balance: Money
     credit_limit_usd: float
-    def __init__(self, provider_id: _Optional[str] = ..., timestamp: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., balance_usd: _Optional[float] = ..., balance: _Optional[_Union[Money, _Mapping]] = ..., credit_limit_usd: _Optional[float] = ...) -> None: ...
+    billed_cost_usd: float
+    estimated_cost_usd: float
+    cost_source: str
+    balances: _containers.RepeatedCompositeFieldContainer[BalanceItem]
+    limit_remaining_usd: float
+    def __init__(self, provider_id: _Optional[str] = ..., timestamp: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., balance_usd: _Optional[float] = ..., balance: _Optional[_Union[Money, _Mapping]] = ..., credit_limit_usd: _Optional[float] = ..., billed_cost_usd: _Optional[float] = ..., estimated_cost_usd: _Optional[float] = ..., cost_source: _Optional[str] = ..., balances: _Optional[_Iterable[_Union[BalanceItem, _Mapping]]] = ..., limit_remaining_usd: _Optional[float] = ...) -> None: ...
 
 class BurnRate(_message.Message):
-    __slots__ = ("provider_id", "tokens_per_hour", "tokens_per_day", "cost_per_hour", "cost_per_day", "runway_hours", "runway_days")
+    __slots__ = ("provider_id", "tokens_per_hour", "tokens_per_day", "cost_per_hour", "cost_per_day", "runway_hours", "runway_days", "month_to_date_usd", "projected_month_end_usd", "basis", "stale", "cost_per_day_native", "total_balance_usd")
     PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
     TOKENS_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
     TOKENS_PER_DAY_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +157,12 @@ class BurnRate(_message.Message):
     COST_PER_DAY_FIELD_NUMBER: _ClassVar[int]
     RUNWAY_HOURS_FIELD_NUMBER: _ClassVar[int]
     RUNWAY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MONTH_TO_DATE_USD_FIELD_NUMBER: _ClassVar[int]
+    PROJECTED_MONTH_END_USD_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_DAY_NATIVE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BALANCE_USD_FIELD_NUMBER: _ClassVar[int]
     provider_id: str
     tokens_per_hour: float
     tokens_per_day: float
@@ -126,10 +170,16 @@ class BurnRate(_message.Message):
     cost_per_day: float
     runway_hours: float
     runway_days: float
-    def __init__(self, provider_id: _Optional[str] = ..., tokens_per_hour: _Optional[float] = ..., tokens_per_day: _Optional[float] = ..., cost_per_hour: _Optional[float] = ..., cost_per_day: _Optional[float] = ..., runway_hours: _Optional[float] = ..., runway_days: _Optional[float] = ...) -> None: ...
+    month_to_date_usd: float
+    projected_month_end_usd: float
+    basis: str
+    stale: bool
+    cost_per_day_native: Money
+    total_balance_usd: float
+    def __init__(self, provider_id: _Optional[str] = ..., tokens_per_hour: _Optional[float] = ..., tokens_per_day: _Optional[float] = ..., cost_per_hour: _Optional[float] = ..., cost_per_day: _Optional[float] = ..., runway_hours: _Optional[float] = ..., runway_days: _Optional[float] = ..., month_to_date_usd: _Optional[float] = ..., projected_month_end_usd: _Optional[float] = ..., basis: _Optional[str] = ..., stale: _Optional[bool] = ..., cost_per_day_native: _Optional[_Union[Money, _Mapping]] = ..., total_balance_usd: _Optional[float] = ...) -> None: ...
 
 class ProviderStatus(_message.Message):
-    __slots__ = ("provider_id", "name", "is_configured", "is_reachable", "last_checked", "error", "current_usage", "burn_rate", "stale")
+    __slots__ = ("provider_id", "name", "is_configured", "is_reachable", "last_checked", "error", "current_usage", "burn_rate", "stale", "kind")
     PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     IS_CONFIGURED_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +189,7 @@ class ProviderStatus(_message.Message):
     CURRENT_USAGE_FIELD_NUMBER: _ClassVar[int]
     BURN_RATE_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     provider_id: str
     name: str
     is_configured: bool
@@ -148,7 +199,8 @@ class ProviderStatus(_message.Message):
     current_usage: ProviderUsage
     burn_rate: BurnRate
     stale: bool
-    def __init__(self, provider_id: _Optional[str] = ..., name: _Optional[str] = ..., is_configured: _Optional[bool] = ..., is_reachable: _Optional[bool] = ..., last_checked: _Optional[str] = ..., error: _Optional[str] = ..., current_usage: _Optional[_Union[ProviderUsage, _Mapping]] = ..., burn_rate: _Optional[_Union[BurnRate, _Mapping]] = ..., stale: _Optional[bool] = ...) -> None: ...
+    kind: str
+    def __init__(self, provider_id: _Optional[str] = ..., name: _Optional[str] = ..., is_configured: _Optional[bool] = ..., is_reachable: _Optional[bool] = ..., last_checked: _Optional[str] = ..., error: _Optional[str] = ..., current_usage: _Optional[_Union[ProviderUsage, _Mapping]] = ..., burn_rate: _Optional[_Union[BurnRate, _Mapping]] = ..., stale: _Optional[bool] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class SourceStatus(_message.Message):
     __slots__ = ("id", "kind", "configured", "ok", "last_poll", "last_success", "error", "items", "stale")
@@ -243,7 +295,7 @@ class UsageAlert(_message.Message):
     def __init__(self, id: _Optional[str] = ..., provider_id: _Optional[str] = ..., scope: _Optional[str] = ..., type: _Optional[str] = ..., message: _Optional[str] = ..., severity: _Optional[str] = ..., state: _Optional[str] = ..., first_seen: _Optional[str] = ..., last_seen: _Optional[str] = ..., timestamp: _Optional[str] = ...) -> None: ...
 
 class ProviderInfo(_message.Message):
-    __slots__ = ("id", "name", "kind", "is_configured", "is_reachable", "capabilities", "key_hint", "last_checked", "last_success", "error")
+    __slots__ = ("id", "name", "kind", "is_configured", "is_reachable", "capabilities", "key_hint", "last_checked", "last_success", "error", "stale", "endpoints")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -254,6 +306,8 @@ class ProviderInfo(_message.Message):
     LAST_CHECKED_FIELD_NUMBER: _ClassVar[int]
     LAST_SUCCESS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     kind: str
@@ -264,7 +318,9 @@ class ProviderInfo(_message.Message):
     last_checked: str
     last_success: str
     error: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., is_configured: _Optional[bool] = ..., is_reachable: _Optional[bool] = ..., capabilities: _Optional[_Iterable[str]] = ..., key_hint: _Optional[str] = ..., last_checked: _Optional[str] = ..., last_success: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    stale: bool
+    endpoints: _containers.RepeatedCompositeFieldContainer[EndpointStatus]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., is_configured: _Optional[bool] = ..., is_reachable: _Optional[bool] = ..., capabilities: _Optional[_Iterable[str]] = ..., key_hint: _Optional[str] = ..., last_checked: _Optional[str] = ..., last_success: _Optional[str] = ..., error: _Optional[str] = ..., stale: _Optional[bool] = ..., endpoints: _Optional[_Iterable[_Union[EndpointStatus, _Mapping]]] = ...) -> None: ...
 
 class UsageRecord(_message.Message):
     __slots__ = ("idempotency_key", "timestamp", "provider", "model", "agent", "project", "session", "channel", "input", "output", "cache_read", "cache_write", "reasoning", "cost_usd")
@@ -299,16 +355,22 @@ class UsageRecord(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., timestamp: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., project: _Optional[str] = ..., session: _Optional[str] = ..., channel: _Optional[str] = ..., input: _Optional[int] = ..., output: _Optional[int] = ..., cache_read: _Optional[int] = ..., cache_write: _Optional[int] = ..., reasoning: _Optional[int] = ..., cost_usd: _Optional[float] = ...) -> None: ...
 
 class RefreshResult(_message.Message):
-    __slots__ = ("source", "ok", "error", "items")
+    __slots__ = ("source", "ok", "error", "items", "requests", "seconds", "endpoints")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
     source: str
     ok: bool
     error: str
     items: int
-    def __init__(self, source: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., items: _Optional[int] = ...) -> None: ...
+    requests: int
+    seconds: float
+    endpoints: _containers.RepeatedCompositeFieldContainer[EndpointStatus]
+    def __init__(self, source: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., items: _Optional[int] = ..., requests: _Optional[int] = ..., seconds: _Optional[float] = ..., endpoints: _Optional[_Iterable[_Union[EndpointStatus, _Mapping]]] = ...) -> None: ...
 
 class DashboardSummary(_message.Message):
     __slots__ = ("timestamp", "age_seconds", "stale", "currency", "providers", "total_balance_usd", "total_daily_cost_usd", "total_runway_days", "periods", "by_provider", "by_model", "by_agent", "by_project", "by_source", "budgets", "alerts", "sources", "text")

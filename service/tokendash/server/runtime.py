@@ -1,0 +1,94 @@
+"""The methods' ``Context`` inside the sidecar: reads come from the in-memory dashboard, refreshes go
+through the scheduler (single flight), and ``status`` answers within its timeout whatever a source does.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import wait
+from typing import Any
+
+from tokendash.api.context import refresh_result
+from tokendash.api.methods import summary
+from tokendash.errors import Unavailable
+from tokendash.server.cache import Snapshot, SummaryCache, with_stale
+from tokendash.server.scheduler import Scheduler
+
+RECORD_WAIT_SECONDS = 5.0
+WARMING_UP = "the dashboard is still being built from the store; try again in a moment"
+
+
+class ServerContext:
+    def __init__(self, app: Any, sources: list[Any] | None = None) -> None:
+        self.app = app
+        self.sources = list(app.sources() if sources is None else sources)
+        self.cache = SummaryCache(lambda: summary(app, sources=self.sources))
+        self.scheduler = Scheduler(app, self.sources, self.cache.invalidate)
+
+    def start(self) -> None:
+        self.cache.start()
+        self.scheduler.start()
+
+    def stop(self, timeout: float) -> list[str]:
+        busy = self.scheduler.stop(timeout)
+        self.cache.stop()
+        return busy
+
+    @property
+    def ready(self) -> bool:
+        return self.cache.snapshot is not None
+
+    def _snapshot(self, wait_s: float = 0.0) -> Snapshot:
+        snap = self.cache.snapshot
+        if snap is None and wait_s > 0:
+            self.cache.wait_for(1, wait_s)
+            snap = self.cache.snapshot
+        if snap is None:
+            raise Unavailable(WARMING_UP)
+        return snap
+
+    # -- Context ------------------------------------------------------------------------------
+
+    def cached(self, fmt: str) -> Any:
+        return self._snapshot().get(fmt)
+
+    def summary(self) -> dict[str, Any]:
+        return self._snapshot().json.value
+
+    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str) -> Any:
+        deadline = time.monotonic() + timeout
+        futs = self.scheduler.request(None, None if refresh else max_age)
+        if futs:
+            wait(list(futs.values()), timeout=timeout)
+        pending = [sid for sid, f in futs.items() if not f.done()]
+        wrote = [f.result() for f in futs.values() if f.done()]
+        # The refreshed figures must be in the answer: wait for the rebuild, within the same deadline.
+        if any(r.events_written or not r.ok for r in wrote) and not self.cache.wait_for(
+            self.cache.invalidate(), max(0.0, deadline - time.monotonic())
+        ):
+            pending = list(futs)
+        snap = self._snapshot(max(0.0, deadline - time.monotonic()))
+        if pending:
+            return with_stale(snap.json.value, pending, fmt)
+        return snap.get(fmt)
+
+    def refresh(self, sources: list[str] | None, timeout: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        futs = self.scheduler.request(sources)
+        wait(list(futs.values()), timeout=timeout)
+        out = []
+        for sid, f in futs.items():
+            if f.done():
+                out.append(refresh_result(f.result()))
+            else:
+                out.append({"source": sid, "ok": False, "items": 0,
+                            "error": f"{sid}: still running after {timeout:g} s (it goes on in the background)"})
+        self.cache.wait_for(self.cache.invalidate(), max(0.0, deadline - time.monotonic()))
+        return out
+
+    def changed(self) -> None:
+        # Read your writes: the next read after a record sees it (bounded; the rebuild goes on anyway).
+        self.cache.wait_for(self.cache.invalidate(), RECORD_WAIT_SECONDS)
+
+    def source_ids(self) -> list[str]:
+        return [s.id for s in self.sources]
