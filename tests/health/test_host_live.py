@@ -23,7 +23,8 @@ def test_live_readings_agree_with_psutil(make_app: Callable[..., Any], tmp_path:
     h = collect_health(app)
     vm, sw = psutil.virtual_memory(), psutil.swap_memory()
     assert h["ram"]["totalBytes"] == vm.total
-    assert abs(h["ram"]["percent"] - vm.percent) < 5 and abs(h["ram"]["availableBytes"] - vm.available) < 256 * MIB
+    # Other processes allocate between the two reads: "agree" within a margin that still catches a wrong field.
+    assert abs(h["ram"]["percent"] - vm.percent) < 5 and abs(h["ram"]["availableBytes"] - vm.available) < 1024 * MIB
     assert h["swap"]["totalBytes"] == sw.total
     assert h["cpu"]["cores"] == psutil.cpu_count() and 0.0 <= h["cpu"]["percent"] <= 100.0
     if hasattr(os, "getloadavg"):
