@@ -7,17 +7,42 @@ from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from tokendash.config.settings import Settings, load_settings
-
 if TYPE_CHECKING:
+    from tokendash.config.settings import Settings
     from tokendash.pricing.prices import PriceBook
     from tokendash.store.reader import Reader
     from tokendash.store.repo import Store
 
 
 class App:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or load_settings()
+    """``App(settings)``, or ``App(flags=...)`` to build the settings from CLI flags on first use: a read
+    command that needs only the store and the time zone then never imports the settings model."""
+
+    def __init__(self, settings: Settings | None = None, flags: dict[str, Any] | None = None) -> None:
+        if settings is not None:
+            self.settings = settings
+        self._flags = {k: v for k, v in (flags or {}).items() if v is not None}
+
+    @cached_property
+    def settings(self) -> Settings:
+        from pydantic import ValidationError
+
+        from tokendash.config.settings import load_settings
+        from tokendash.errors import ConfigError
+
+        try:
+            return load_settings(**self._flags)
+        except ValidationError as e:  # config.toml or TOKENDASH_* holds a bad value
+            raise ConfigError(f"invalid settings: {e}") from e
+
+    @cached_property
+    def _quick(self) -> Any:
+        """The settings when they are built already, else the scalar fast path (same values)."""
+        if "settings" in self.__dict__ or set(self._flags) - {"database_url"}:
+            return self.settings
+        from tokendash.config.quick import QuickSettings
+
+        return QuickSettings(self._flags.get("database_url"))
 
     @cached_property
     def store(self) -> Store:
@@ -47,7 +72,7 @@ class App:
         """A read-only connection for queries: plain sqlite3 when possible (fast start), else the engine."""
         from tokendash.store.reader import read_connection
 
-        return read_connection(self.settings.effective_database_url, lambda: self.store.engine)
+        return read_connection(self._quick.effective_database_url, lambda: self.store.engine)
 
     def sources(self, only: list[str] | None = None) -> list[Any]:
         from tokendash.sources.registry import build_sources
@@ -58,7 +83,7 @@ class App:
     def timezone(self) -> str:
         from tokendash.accounting.timezones import system_timezone
 
-        return self.settings.timezone or system_timezone()
+        return self._quick.timezone or system_timezone()
 
     def subscription_sources(self) -> set[str]:
         return {k for k, v in self.settings.sources.items() if v.billing == "subscription"}

@@ -77,3 +77,38 @@ def test_masked_hides_secrets(env: pytest.MonkeyPatch) -> None:
     text = str(s.masked())
     for secret in ("s3cret-token", ":pw@", "123:ABC"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "flag"),
+    [
+        ("", {}, None),
+        ('timezone = "Asia/Kolkata"\ndatabaseUrl = "sqlite:////tmp/a.db"\n', {}, None),
+        ('timezone = "Asia/Kolkata"\ndatabase_url = "sqlite:////tmp/b.db"\n', {}, None),
+        ('timezone = "Asia/Kolkata"\n', {"TOKENDASH_TIMEZONE": "America/Lima"}, None),
+        ("", {"TOKENDASH_DATABASE_URL": "sqlite:////tmp/c.db", "TOKENDASH_TIMEZONE": ""}, None),
+        ('databaseUrl = "sqlite:////tmp/a.db"\n', {"TOKENDASH_DATABASE_URL": "sqlite:////tmp/c.db"}, "sqlite:////tmp/d.db"),
+    ],
+)
+def test_quick_settings_agree_with_the_model(
+    env: pytest.MonkeyPatch, tmp_path: Path, toml: str, environ: dict[str, str], flag: str | None
+) -> None:
+    # Read commands resolve the store and time zone without the settings model; the values must match.
+    from tokendash.config.quick import QuickSettings
+
+    (tmp_path / "config.toml").write_text(toml)
+    for k, v in environ.items():
+        env.setenv(k, v)
+    full = load_settings(database_url=flag)
+    quick = QuickSettings(flag)
+    assert (quick.home, quick.timezone, quick.effective_database_url) == (
+        full.home, full.timezone, full.effective_database_url,
+    )
+
+
+def test_quick_settings_report_a_broken_config(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tokendash.config.quick import QuickSettings
+
+    (tmp_path / "config.toml").write_text("timezone = \n")
+    with pytest.raises(ConfigError, match="config.toml"):
+        QuickSettings().timezone  # noqa: B018 (the property is the call under test)

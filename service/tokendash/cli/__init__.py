@@ -68,19 +68,12 @@ def cli(ctx: click.Context, home: str | None, database_url: str | None) -> None:
 
 
 def make_app(ctx: click.Context, **flags: Any) -> Any:
-    """The in-process App with the global flags applied (errors become clean CLI errors)."""
+    """The in-process App with the global flags applied. Its settings are built on first use (a bad
+    setting is a ``ConfigError``: a clean message and exit 1), so a plain read never pays for them."""
     from tokendash.app import App
-    from tokendash.config.settings import load_settings
-    from tokendash.errors import TokendashError
 
     obj = ctx.find_root().obj or {}
-    try:
-        settings = load_settings(database_url=obj.get("database_url"), **flags)
-    except TokendashError as e:
-        raise click.ClickException(str(e)) from e
-    except Exception as e:  # pydantic validation of config.toml / env
-        raise click.ClickException(f"invalid settings: {e}") from e
-    return App(settings)
+    return App(flags={"database_url": obj.get("database_url"), **flags})
 
 
 def emit_json(data: Any) -> None:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,9 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-
-def default_home() -> Path:
-    return Path(os.environ.get("TOKENDASH_HOME") or "~/.local/state/tokendash").expanduser()
+from tokendash.config.quick import default_home, read_config_toml
 
 
 class _Camel(BaseModel):
@@ -263,16 +260,7 @@ class _TomlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = default_home() / "config.toml"
-        if not path.is_file():
-            return {}
-        try:
-            with path.open("rb") as f:
-                return tomllib.load(f)
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            from tokendash.errors import ConfigError
-
-            raise ConfigError(f"{path}: {e}") from e
+        return read_config_toml()
 
 
 def load_settings(**overrides: Any) -> Settings:
