@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -142,16 +143,17 @@ class World:
         return {k: len(s.seen) for k, s in self.servers.items()}
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+@contextmanager
+def make_world(tmp: Path, mp: pytest.MonkeyPatch) -> Iterator[World]:
+    """Five fake providers and an environment holding only their sentinel keys."""
     for k in list(os.environ):
         if k.startswith("TOKENDASH_") or k in KEYS or k in ("OPENCLAW_STATE_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                                                              "http_proxy", "https_proxy", "all_proxy"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("TOKENDASH_HOME", str(tmp_path / "home"))
-    (tmp_path / "openclaw").mkdir()
+            mp.delenv(k)
+    mp.setenv("TOKENDASH_HOME", str(tmp / "home"))
+    (tmp / "openclaw").mkdir(exist_ok=True)
     for k, v in KEYS.items():
-        monkeypatch.setenv(k, v)
+        mp.setenv(k, v)
     data = {
         "openai": openai_data(),
         "anthropic": anthropic_data(),
@@ -167,7 +169,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         "deepseek": fakes.FakeServer(fakes.balance_app(data["deepseek"], fakes.DEEPSEEK_401)),
     }
     try:
-        yield World(tmp_path, servers, data, dict(KEYS))
+        yield World(tmp, servers, data, dict(KEYS))
     finally:
         for s in servers.values():
             s.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with make_world(tmp_path, monkeypatch) as w:
+        yield w

@@ -62,6 +62,8 @@ class FakeServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
+
             def log_message(self, *a: Any) -> None:
                 pass
 

@@ -198,7 +198,7 @@ def test_a_key_that_is_not_a_management_key_gets_a_visible_403(world: World, mon
     app = world.app()
     [res] = providers.poll(app, ["openrouter"], now_ms=NOW)
     assert not res.ok
-    assert "openrouter /credits: HTTP 403" in res.error and "Only management keys" in res.error
+    assert "openrouter /credits, /activity: HTTP 403" in res.error and "Only management keys" in res.error
     assert res.error.startswith("partial: ")
     st = by_id(providers.provider_statuses(app, NOW))["openrouter"]
     # /key answered, /credits and /activity did not: figures from /key, but no ✅ and the error shows.

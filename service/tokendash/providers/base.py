@@ -22,11 +22,13 @@ class Context:
     policy: HttpPolicy
     transport: httpx.BaseTransport | None = None
     clients: list[ProviderHttp] = field(default_factory=list)
+    down: dict[str, str] = field(default_factory=dict)
 
     def client(self, base_url: str, headers: dict[str, str]) -> ProviderHttp:
         # Every client of one poll shares the secrets list, so no key of this provider can leak
         # through another of its endpoints' errors.
-        c = ProviderHttp(self.provider, base_url, headers, self.policy, self.keys.values(), transport=self.transport)
+        c = ProviderHttp(self.provider, base_url, headers, self.policy, self.keys.values(), transport=self.transport,
+                         down=self.down)
         self.clients.append(c)
         return c
 

@@ -22,12 +22,15 @@ from __future__ import annotations
 import json
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
+import certifi
 import httpx
 
 from tokendash.sources.base import SourceError
@@ -138,6 +141,12 @@ def upstream_message(body: bytes, redact: Callable[[str], str]) -> str | None:
     return msg[:200] + ("…" if len(msg) > 200 else "")
 
 
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~20 ms; one context serves every client (it holds no secrets).
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class ProviderHttp:
     """One provider's client for one poll. ``requests`` counts what was actually sent."""
 
@@ -150,6 +159,7 @@ class ProviderHttp:
         secrets: Iterable[str] = (),
         *,
         transport: httpx.BaseTransport | None = None,
+        down: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -158,7 +168,8 @@ class ProviderHttp:
         self.policy = policy
         self.redact = Redactor(secrets)
         self.requests = 0
-        self.down: str | None = None
+        # Origins that did not answer at all, shared by the clients of one poll (``base_url → why``).
+        self._down = down if down is not None else {}
         self._sleep = sleep
         self._clock = clock
         self._deadline = clock() + policy.deadline
@@ -167,6 +178,7 @@ class ProviderHttp:
             headers={"Accept": "application/json", "User-Agent": "tokendash", **headers},
             follow_redirects=False,
             transport=transport,
+            verify=_tls(),
         )
 
     def close(self) -> None:
@@ -188,8 +200,8 @@ class ProviderHttp:
     def get_json(self, endpoint: str, params: Params = ()) -> Any:
         """GET ``base_url + endpoint`` and decode JSON, retrying what may pass."""
         url = self.base_url + endpoint
-        if self.down:  # the origin did not answer at all: do not spend the budget on its other endpoints
-            raise self._fail(endpoint, f"skipped: the server did not answer ({self.down})")
+        if self.base_url in self._down:  # no answer at all: do not spend the budget on its other endpoints
+            raise self._fail(endpoint, f"skipped: the server did not answer ({self._down[self.base_url]})")
         attempt = 0
         while True:
             remaining = self._deadline - self._clock()
@@ -228,11 +240,11 @@ class ProviderHttp:
             if attempt >= self.policy.max_retries:
                 tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
                 if status is None:
-                    self.down = problem
+                    self._down[self.base_url] = problem
                 raise self._fail(endpoint, f"{problem} ({tries})", status)
             if self._clock() + wait >= self._deadline:
                 if status is None:
-                    self.down = problem
+                    self._down[self.base_url] = problem
                 raise self._fail(endpoint, f"{problem} (no time left to retry)", status)
             self._sleep(wait)
             attempt += 1

@@ -59,6 +59,8 @@ class EndpointResult:
     ok: bool
     error: str | None = None
     items: int = 0
+    path: str = ""  # the failing request's path (for grouping errors)
+    problem: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "ok": self.ok, "error": self.error, "items": self.items}
@@ -81,7 +83,7 @@ class Fetched:
         try:
             out = fn()
         except ProviderError as e:
-            self.endpoints.append(EndpointResult(endpoint, False, str(e)))
+            self.endpoints.append(EndpointResult(endpoint, False, str(e), 0, e.endpoint, e.problem))
             return None
         n = len(out) if isinstance(out, list) else 1
         self.endpoints.append(EndpointResult(endpoint, True, None, n))
@@ -97,12 +99,19 @@ class Fetched:
 
     @property
     def error(self) -> str | None:
-        bad = [e.error for e in self.endpoints if not e.ok and e.error]
-        if not bad:
+        """One line: failures with the same problem are named together (``openai /a, /b: HTTP 401 …``)."""
+        groups: dict[str, list[str]] = {}
+        for e in self.endpoints:
+            if not e.ok and e.error:
+                if e.problem:
+                    groups.setdefault(e.problem, []).append(e.path)
+                else:
+                    groups.setdefault(e.error, [])
+        if not groups:
             return None
-        if self.any_ok:
-            return "partial: " + "; ".join(bad)
-        return "; ".join(bad)
+        text = "; ".join(f"{self.provider} {', '.join(paths)}: {problem}" if paths else problem
+                         for problem, paths in groups.items())
+        return ("partial: " + text) if self.any_ok else text
 
 
 def shape_error(provider: str, endpoint: str, what: str) -> ProviderError:

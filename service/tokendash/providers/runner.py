@@ -106,6 +106,7 @@ def poll(app: Any, only: Iterable[str] | None = None, now_ms: int | None = None,
         f = fetched[d.id]
         for e in f.endpoints:  # belt and braces: no key of any provider in a stored error
             e.error = redact(e.error) if e.error else None
+            e.problem = redact(e.problem)
         if f.any_ok:
             items = pstore.write_poll(app.store.engine, app.store.host, f, now_ms, settings.fx)
         else:

@@ -136,8 +136,10 @@ def _state(engine: Engine, conn: Any, fetched: Fetched, now_ms: int, items: int)
 def record_failure(engine: Engine, fetched: Fetched, now_ms: int) -> None:
     """A poll that got nothing: only the state changes; the last good figures stay."""
     with engine.begin() as conn:
-        prev = conn.execute(select(m.provider_state.c.items).where(m.provider_state.c.provider == fetched.provider)).first()
-        _state(engine, conn, fetched, now_ms, prev.items if prev else 0)
+        # ``c["items"]``: ``c.items`` is the column collection's own method.
+        t = m.provider_state
+        prev = conn.execute(select(t.c["items"]).where(t.c.provider == fetched.provider)).scalar()
+        _state(engine, conn, fetched, now_ms, prev or 0)
 
 
 def states(engine: Engine) -> dict[str, ProviderStateRow]:
@@ -145,7 +147,7 @@ def states(engine: Engine) -> dict[str, ProviderStateRow]:
         rows = conn.execute(select(m.provider_state)).all()
     return {
         r.provider: ProviderStateRow(r.provider, r.last_poll_ms, r.last_success_ms, r.error,
-                                     json.loads(r.endpoints or "[]"), r.items, r.requests)
+                                     json.loads(r.endpoints or "[]"), r._mapping["items"], r.requests)
         for r in rows
     }
 
