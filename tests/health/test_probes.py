@@ -127,6 +127,12 @@ def test_dead_and_hanging_ports_say_why_and_stay_under_two_seconds(make_app: Cal
     assert any("OpenClaw gateway is not answering" in m and "connection refused" in m for m in msgs)
 
 
+def test_a_redirect_is_not_followed(make_app: Callable[..., Any]) -> None:
+    with serve({"/healthz": (302, {"location": "/login"})}) as (url, _):
+        s = _by_name(probe_all(make_app(ollama_url="off", gateway_url=url).settings))["gateway"]
+    assert s["ok"] is False and s["error"] == "/healthz: HTTP 302"
+
+
 def test_default_addresses_that_refuse_are_information_not_warnings(make_app: Callable[..., Any]) -> None:
     # Nothing set: Ollama and the gateway are probed at their default addresses only.
     from tokendash.health.light import recommendations

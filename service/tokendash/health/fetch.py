@@ -82,7 +82,7 @@ def _get(req: Request, timeout: float) -> Response:
     except Exception as e:  # every failure becomes a reason; a probe never raises
         return Response(False, error=_reason(e, timeout))
     ms = round((time.monotonic() - start) * 1000, 1)
-    if r.status_code >= 400:
+    if r.status_code >= 300:  # redirects are not followed: a probe asks the service itself
         return Response(False, error=f"HTTP {r.status_code}", status=r.status_code, ms=ms)
     try:
         body = r.json()

@@ -60,7 +60,10 @@ def disks(paths: dict[str, Path]) -> list[dict[str, Any]]:
     """One entry per mount; ``roles`` says which of ``paths`` ("root", "state") live on it."""
     out: dict[Path, dict[str, Any]] = {}
     for role, path in paths.items():
-        mount = mountpoint(path)
+        try:
+            mount = mountpoint(path)
+        except OSError:  # e.g. a state directory we may not look into: no reading rather than a guess
+            continue
         entry = out.get(mount)
         if entry is None:
             try:
