@@ -81,6 +81,11 @@ def test_month_telemetry_in_euros_from_the_store(seeded: Any) -> None:
     models = [(m["provider"], m["model"], round(m["costUsd"], 2)) for m in r["byModel"]]
     assert models[:3] == [("anthropic", "claude-sonnet-4-5", 11.0), ("anthropic", "claude-opus-4-1", 5.0),
                           ("openrouter", "moonshotai/kimi-k2", 2.5)]
+    # The timeline: the last three local days and two weeks, hand-summed from seed.EVENTS.
+    assert [(d["date"], d["tokens"]["total"], round(d["costUsd"], 2)) for d in r["recentDays"]] == [
+        ("2026-11-20", 142000, 0.0), ("2026-11-21", 0, 0.0), ("2026-11-22", 13500, 10.0)]
+    assert [(w["week"], w["tokens"]["total"], round(w["costUsd"], 2), w["unpricedTokens"]) for w in r["recentWeeks"]] == [
+        ("2026-11-09", 8000, 2.5, 1000), ("2026-11-16", 155500, 10.0, 0)]
     text = render_server_status(r)
     assert "Cost:      €14.80" in text  # 18.50 USD / 1.25
     assert "anthropic       | €   12.80  |        13,900 tokens" in text  # 16.00 / 1.25

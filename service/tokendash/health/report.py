@@ -11,7 +11,7 @@ are in the display currency, as configured. Subscription sources (SPEC §5 rule 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tokendash.accounting.aggregate import UsageQuery, empty_totals, usage
@@ -74,6 +74,26 @@ def telemetry(rows: Iterable[Mapping[str, Any]], subscription: set[str]) -> dict
     }
 
 
+def recent(conn: Any, tz_name: str, day: date, now_ms: int, subscription: set[str]) -> dict[str, Any]:
+    """``recentDays`` (the last three local days) and ``recentWeeks`` (this week and the one before),
+    oldest first, empty ones as zero rows, subscription sources out of the cost."""
+    tz = zone(tz_name)
+    this_week = day - timedelta(days=day.weekday())
+    days = {day - timedelta(days=i): {"date": (day - timedelta(days=i)).isoformat(), **empty_totals()} for i in (2, 1, 0)}
+    weeks = {this_week - timedelta(days=i): {"week": (this_week - timedelta(days=i)).isoformat(), **empty_totals()} for i in (7, 0)}
+    start = min(min(days), min(weeks))
+    q = UsageQuery(timezone=tz_name, group_by=["day", "source"], start_ms=local_midnight_ms(start, tz), end_ms=now_ms + 1)
+    for r in usage(conn, q)["rows"]:
+        d = date.fromisoformat(r["date"])
+        metered = r["source"] not in subscription
+        if d in days:
+            _add(days[d], r, metered)
+        w = d - timedelta(days=d.weekday())
+        if w in weeks:
+            _add(weeks[w], r, metered)
+    return {"recentDays": list(days.values()), "recentWeeks": list(weeks.values())}
+
+
 def server_status(app: Any, now: datetime | int | None = None, *, health: dict[str, Any] | None = None,
                   probe_timeout: float | None = None) -> dict[str, Any]:
     """The report at ``now`` (default: the current time). ``health`` replaces the live readings (tests,
@@ -82,12 +102,14 @@ def server_status(app: Any, now: datetime | int | None = None, *, health: dict[s
     now_ms = _now_ms(now)
     tz_name = app.timezone
     tz = zone(tz_name)
-    month_start = today(tz, now_ms).replace(day=1)
+    day = today(tz, now_ms)
+    month_start = day.replace(day=1)
     sub = app.subscription_sources()
     q = UsageQuery(timezone=tz_name, group_by=["provider", "model", "source"],
                    start_ms=local_midnight_ms(month_start, tz), end_ms=now_ms + 1)
     with app.reader() as conn:
         rows = usage(conn, q)["rows"]
+        timeline = recent(conn, tz_name, day, now_ms, sub)
         budgets = budget_remaining(conn, app.settings.budgets, tz_name=tz_name, now_ms=now_ms, money=money,
                                    subscription=sub)
     if health is None:
@@ -103,6 +125,7 @@ def server_status(app: Any, now: datetime | int | None = None, *, health: dict[s
         "period": f"{month_start.year:04d}-{month_start.month:02d}",
         "health": health,
         **telemetry(rows, sub),
+        **timeline,
         **budgets,
         "recommendations": list(health.get("recommendations") or []) + budget_recommendations(budgets["budgets"], money.currency),
     }

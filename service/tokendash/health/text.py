@@ -161,6 +161,11 @@ def _telemetry(r: Mapping[str, Any], verbose: bool) -> list[str]:
         lines += ["", "🏆 TOP MODELS (all providers):"]
         for i, m in enumerate(models, 1):
             lines.append(f"  {i:2d}. {m['provider']:<12}/{m['model']:<30} {row_cost(m)}")
+    periods = [(d["date"], d) for d in r.get("recentDays") or []] + [(f"week {w['week']}", w) for w in r.get("recentWeeks") or []]
+    if periods:
+        lines += ["", "📈 RECENT (days, then weeks from Monday):"]
+        for label, row in periods:
+            lines.append(f"  {label:<15} | {row_cost(row, 8)} | {row['tokens']['total']:>13,} tokens")
     return lines
 
 

@@ -202,7 +202,7 @@ class SystemHealth(_message.Message):
     def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., ram: _Optional[_Union[MemoryStats, _Mapping]] = ..., swap: _Optional[_Union[SwapStats, _Mapping]] = ..., cpu: _Optional[_Union[CpuStats, _Mapping]] = ..., disks: _Optional[_Iterable[_Union[DiskStats, _Mapping]]] = ..., temperatures: _Optional[_Iterable[_Union[Temperature, _Mapping]]] = ..., uptime_seconds: _Optional[float] = ..., boot_time: _Optional[str] = ..., sidecar: _Optional[_Union[ProcessStats, _Mapping]] = ..., services: _Optional[_Iterable[_Union[ServiceProbe, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class ServerStatusReport(_message.Message):
-    __slots__ = ("timestamp", "status", "health", "period", "month", "by_provider", "by_model", "budgets", "budget_remaining", "currency", "recommendations", "timezone", "usd_per_unit", "budget_note", "subscription_cost_usd")
+    __slots__ = ("timestamp", "status", "health", "period", "month", "by_provider", "by_model", "budgets", "budget_remaining", "currency", "recommendations", "timezone", "usd_per_unit", "budget_note", "subscription_cost_usd", "recent_days", "recent_weeks")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
@@ -218,6 +218,8 @@ class ServerStatusReport(_message.Message):
     USD_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
     BUDGET_NOTE_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_COST_USD_FIELD_NUMBER: _ClassVar[int]
+    RECENT_DAYS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_WEEKS_FIELD_NUMBER: _ClassVar[int]
     timestamp: str
     status: str
     health: SystemHealth
@@ -233,4 +235,6 @@ class ServerStatusReport(_message.Message):
     usd_per_unit: float
     budget_note: str
     subscription_cost_usd: float
-    def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., health: _Optional[_Union[SystemHealth, _Mapping]] = ..., period: _Optional[str] = ..., month: _Optional[_Union[_usage_pb2.Totals, _Mapping]] = ..., by_provider: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., by_model: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., budgets: _Optional[_Iterable[_Union[_usage_pb2.BudgetStatus, _Mapping]]] = ..., budget_remaining: _Optional[float] = ..., currency: _Optional[str] = ..., recommendations: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., timezone: _Optional[str] = ..., usd_per_unit: _Optional[float] = ..., budget_note: _Optional[str] = ..., subscription_cost_usd: _Optional[float] = ...) -> None: ...
+    recent_days: _containers.RepeatedCompositeFieldContainer[_usage_pb2.UsageRow]
+    recent_weeks: _containers.RepeatedCompositeFieldContainer[_usage_pb2.UsageRow]
+    def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., health: _Optional[_Union[SystemHealth, _Mapping]] = ..., period: _Optional[str] = ..., month: _Optional[_Union[_usage_pb2.Totals, _Mapping]] = ..., by_provider: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., by_model: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., budgets: _Optional[_Iterable[_Union[_usage_pb2.BudgetStatus, _Mapping]]] = ..., budget_remaining: _Optional[float] = ..., currency: _Optional[str] = ..., recommendations: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., timezone: _Optional[str] = ..., usd_per_unit: _Optional[float] = ..., budget_note: _Optional[str] = ..., subscription_cost_usd: _Optional[float] = ..., recent_days: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., recent_weeks: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ...) -> None: ...
