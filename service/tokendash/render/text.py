@@ -111,6 +111,9 @@ def render_summary(s: dict[str, Any]) -> str:
     bad = [x for x in s.get("sources") or [] if x.get("configured") and x.get("error")]
     if bad:
         lines += ["", "**Source errors:**"] + [f"⚠️ {x['id']}: {x['error']}" for x in bad]
+    behind = [x["id"] for x in s.get("sources") or [] if x.get("stale")]
+    if behind:  # status answered at its timeout: these parts are not refreshed yet
+        lines += ["", f"⏳ Still refreshing: {', '.join(behind)} (their figures may be behind)"]
     lines += ["", f"_Last updated: {s.get('timestamp')}_" + (" (stale)" if s.get("stale") else "")]
     return "\n".join(lines)
 

@@ -77,7 +77,8 @@ class SourceWorker:
             if self._next is None:
                 self._next = Future()
             fut = self._next
-        self._wake.set()
+            if not self.running:  # a run in progress is shared, and must not be followed by another
+                self._wake.set()
         return fut
 
     def delay(self) -> float:
