@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import re
 import socket
+import subprocess
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,3 +157,20 @@ class RunningSidecar:
         tok = self.token if token == "" else token
         md = (("authorization", f"Bearer {tok}"),) if tok is not None else ()
         return response_class(rpc).FromString(call(payload, metadata=md, timeout=timeout))
+
+
+def serve_process(cli: Any) -> tuple[subprocess.Popen[str], str]:
+    """``tokendash serve`` as a real process (a ``tests.support.Cli``), on a kernel-chosen port;
+    returns the process and its URL."""
+    p = cli.popen("serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "off")
+    assert p.stderr is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = p.stderr.readline()
+        m = re.search(r"listening http=(\S+)", line)
+        if m:
+            return p, f"http://{m.group(1)}"
+        if not line and p.poll() is not None:
+            break
+    p.kill()
+    raise AssertionError(f"sidecar did not start: {p.stderr.read()}")

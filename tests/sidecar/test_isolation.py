@@ -104,9 +104,9 @@ def test_a_hanging_source_delays_neither_cached_nor_another_source(hanging: tupl
         return src["claude-code"]["items"] if src["claude-code"]["ok"] else 0
 
     wait_until(lambda: claude_items() == want, 15, "Claude Code events in the dashboard")
-    month = sidecar.rpc("token-dashboard.cached")["periods"]["month"]["tokens"]
-    assert month["input"] == manifest["dedupTotals"]["inputTokens"]
-    assert month["output"] == manifest["dedupTotals"]["outputTokens"]
+    totals = sidecar.rpc("token-dashboard.usage", {"groupBy": ["source"]})["totals"]["tokens"]
+    assert totals["input"] == manifest["dedupTotals"]["inputTokens"]
+    assert totals["output"] == manifest["dedupTotals"]["outputTokens"]
     assert not hang.finished.is_set()  # all of that happened while the slow source still hung
 
 

@@ -30,5 +30,9 @@ def call(ctx: click.Context, method: str, params_json: str) -> None:
         raise click.BadParameter(f"not JSON: {e}", param_hint="--params") from e
     if not isinstance(params, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--params")
+    from tokendash.api.methods import METHODS
+
     name = method if method.startswith("token-dashboard.") else f"token-dashboard.{method}"
+    if name not in METHODS:
+        raise click.BadParameter(f"unknown method; use {', '.join(sorted(METHODS))}", param_hint="METHOD")
     emit_json(call_method(ctx, name, params))

@@ -26,6 +26,10 @@ MAX_BACKOFF_FACTOR = 32  # after failures, wait up to 32× the interval (capped 
 MAX_BACKOFF_SECONDS = 3600.0
 
 
+class Interrupted(Exception):
+    """A pass cut short by shutdown (recorded as the source's error until its next pass)."""
+
+
 class _StopAfterBatch:
     """A source that stops reading, between batches, once the sidecar is stopping. It is deliberately not
     a PartitionedSource: inside a threaded server a pass is never forked into worker processes."""
@@ -45,7 +49,7 @@ class _StopAfterBatch:
             for batch in gen:
                 yield batch  # ingest_source commits it before asking for the next one
                 if self._stop.is_set():
-                    return
+                    raise Interrupted("stopped by shutdown after a committed batch; the next pass resumes there")
         finally:
             gen.close()
 
