@@ -63,7 +63,11 @@ def ingest(ctx: click.Context, only: tuple[str, ...], as_json: bool) -> None:
     sources = app.sources(list(only) or None)
     progress = _Progress()
     t0 = time.monotonic()
-    results = run(app.store, app.prices, [s for s in sources if only or s.configured()], progress)
+    from tokendash.ingest import LazyStore
+    from tokendash.store.rows import machine_host_id
+
+    store = LazyStore(lambda: app.store, app.settings.effective_database_url, app.settings.host_id or machine_host_id())
+    results = run(store, app.prices, [s for s in sources if only or s.configured()], progress)
     progress.end()
     elapsed = time.monotonic() - t0
     if as_json:

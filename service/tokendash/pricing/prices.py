@@ -16,7 +16,7 @@ Cost is returned in nano-USD (integers sum exactly; one event is rounded to half
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -72,10 +72,24 @@ class PriceSheet:
     cache_write_1h: Rate
     per_request: int = 0  # picodollars
     label: str = ""
+    # The five base rates when no class has long-context tiers (most models): plain products then.
+    flat: tuple[int, int, int, int, int] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        rates = (self.input, self.output, self.cache_read, self.cache_write, self.cache_write_1h)
+        if not any(r.tiers for r in rates):
+            object.__setattr__(self, "flat", tuple(r.base for r in rates))
 
     def cost_pico(self, ev: UsageEvent) -> int:
-        total_input = ev.input + ev.cache_read + ev.cache_write
         w5 = ev.cache_write - ev.cache_write_1h
+        flat = self.flat
+        if flat is not None:  # no long-context tiers (most models): plain products
+            i, o, r, w, w1h = flat
+            return (
+                ev.input * i + ev.output * o + ev.cache_read * r + w5 * w + ev.cache_write_1h * w1h
+                + self.per_request
+            )
+        total_input = ev.input + ev.cache_read + ev.cache_write
         return (
             ev.input * self.input.at(total_input)
             + ev.output * self.output.at(total_input)

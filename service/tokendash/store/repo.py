@@ -8,10 +8,7 @@ in one transaction: after a crash either both are there or neither is.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import socket
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,35 +20,14 @@ from tokendash.pricing.prices import Priced
 from tokendash.sources.base import FileCursor, Snapshot, UsageEvent
 from tokendash.store import models as m
 from tokendash.store.db import is_sqlite
+from tokendash.store.rows import CURSOR_COLS, EVENT_COLS, cursor_from_row, event_rows, machine_host_id, now_ms
 
-_EVENT_COLS = (
-    "host, source, dedupe_key, ts_ms, provider, model, agent, project, session, channel, input, output, "
-    "cache_read, cache_write, cache_write_1h, reasoning, rank, cost_nusd, cost_source, model_fallback, "
-    "ingested_ms"
-)
+_EVENT_COLS = EVENT_COLS
 _UPDATABLE = ["ts_ms", "provider", "model", "agent", "project", "session", "channel", "input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "rank", "cost_nusd", "cost_source", "model_fallback", "ingested_ms"]
 
 
 def _row_key(row: tuple) -> str:
     return row[2]  # dedupe_key (the source is the same for a whole batch)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def machine_host_id() -> str:
-    """A stable id for this machine: hostname plus a short hash of /etc/machine-id when there is one."""
-    name = socket.gethostname() or "localhost"
-    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
-        try:
-            with open(path) as f:
-                mid = f.read().strip()
-            if mid:
-                return f"{name}-{hashlib.sha256(mid.encode()).hexdigest()[:8]}"
-        except OSError:
-            continue
-    return name
 
 
 @dataclass(slots=True)
@@ -95,16 +71,7 @@ class Store:
 
     def event_rows(self, events: Iterable[tuple[UsageEvent, Priced]]) -> list[tuple]:
         """Priced events as plain row tuples (cheap to send between processes)."""
-        ts = now_ms()
-        host = self.host
-        return [
-            (
-                host, e.source, e.dedupe_key, e.ts_ms, e.provider, e.model, e.agent, e.project, e.session,
-                e.channel, e.input, e.output, e.cache_read, e.cache_write, e.cache_write_1h, e.reasoning,
-                e.rank, p.cost_nusd, p.cost_source, e.model_fallback, ts,
-            )
-            for e, p in events
-        ]
+        return event_rows(self.host, events)
 
     def write_rows(
         self, source: str, rows: list[tuple], snapshots: Iterable[Snapshot] = (), cursors: Iterable[FileCursor] = ()
@@ -182,14 +149,10 @@ class Store:
 
     def load_cursors(self, source: str) -> dict[str, FileCursor]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(m.file_cursors).where(m.file_cursors.c.source == source)).all()
-        return {
-            r.path: FileCursor(
-                path=r.path, dev=r.dev, inode=r.inode, size=r.size, mtime_ns=r.mtime_ns, offset=r.offset,
-                parser_version=r.parser_version, state=json.loads(r.state or "{}"),
-            )
-            for r in rows
-        }
+            rows = conn.exec_driver_sql(
+                f"SELECT {CURSOR_COLS} FROM file_cursors WHERE source = {self._ph}", (source,)
+            ).all()
+        return {r[0]: cursor_from_row(tuple(r)) for r in rows}
 
     def source_states(self) -> dict[str, SourceStateRow]:
         with self.engine.connect() as conn:
