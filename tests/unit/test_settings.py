@@ -112,3 +112,13 @@ def test_quick_settings_report_a_broken_config(env: pytest.MonkeyPatch, tmp_path
     (tmp_path / "config.toml").write_text("timezone = \n")
     with pytest.raises(ConfigError, match="config.toml"):
         QuickSettings().timezone  # noqa: B018 (the property is the call under test)
+
+
+def test_masked_hides_credentials_in_every_url(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TOKENDASH_CHROMADB_URL", "http://admin:s3cret-chroma@127.0.0.1:8000")
+    env.setenv("TOKENDASH_OLLAMA_URL", "http://user:s3cret-ollama@127.0.0.1:11434")
+    env.setenv("TOKENDASH_DATABASE_URL", "postgresql://tokendash:s3cret-db@127.0.0.1/test")
+    env.setenv("TOKENDASH_TOKEN", "s3cret-token")
+    dumped = str(load_settings().masked())
+    assert "s3cret" not in dumped
+    assert "http://admin:****@127.0.0.1:8000" in dumped

@@ -205,6 +205,9 @@ class Settings(BaseSettings):
         for w in d.get("webhooks", []):
             w["url"] = _mask_url(w["url"])
         d["databaseUrl"] = _mask_url(self.effective_database_url)
+        for key in ("url", "ollamaUrl", "chromadbUrl", "gatewayUrl"):  # a probe URL may carry credentials
+            if d.get(key):
+                d[key] = _mask_url(d[key])
         return d
 
 
