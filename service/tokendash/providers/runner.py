@@ -82,9 +82,14 @@ def _fetch(d: ProviderDef, keys: dict[str, str], settings: Any, now_ms: int,
 def poll(app: Any, only: Iterable[str] | None = None, now_ms: int | None = None,
          transport: httpx.BaseTransport | None = None) -> list[PollResult]:
     """Poll every configured provider (or those in ``only``) once and store what they report."""
+    return poll_into(app.settings, app.store, only, now_ms, transport)
+
+
+def poll_into(settings: Any, store: Any, only: Iterable[str] | None = None, now_ms: int | None = None,
+              transport: httpx.BaseTransport | None = None) -> list[PollResult]:
+    """``poll`` with its parts spelled out (the scheduler's source adapter has settings and a store)."""
     from tokendash.store import providers as pstore
 
-    settings = app.settings
     defs = enabled(settings, only)
     keys = all_keys(settings)
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -108,9 +113,9 @@ def poll(app: Any, only: Iterable[str] | None = None, now_ms: int | None = None,
             e.error = redact(e.error) if e.error else None
             e.problem = redact(e.problem)
         if f.any_ok:
-            items = pstore.write_poll(app.store.engine, app.store.host, f, now_ms, settings.fx)
+            items = pstore.write_poll(store.engine, store.host, f, now_ms, settings.fx)
         else:
-            pstore.record_failure(app.store.engine, f, now_ms)
+            pstore.record_failure(store.engine, f, now_ms)
             items = 0
         results.append(PollResult(
             d.id, f.ok, f.error, items, f.requests, time.monotonic() - t0, [e.as_dict() for e in f.endpoints]

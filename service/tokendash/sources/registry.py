@@ -38,8 +38,14 @@ LOCAL_SOURCES: dict[str, Factory] = {
     "openclaw": _openclaw,
 }
 
-# API sources register here as they land (issue 5).
-API_SOURCES: dict[str, Factory] = {}
+# API sources (issue 5): the provider billing APIs, polled through ``tokendash.providers.poll``.
+def _api_sources() -> dict[str, Factory]:
+    from tokendash.providers.source import factory
+
+    return {p: factory(p) for p in ("openai", "anthropic", "openrouter", "moonshot", "deepseek")}
+
+
+API_SOURCES: dict[str, Factory] = _api_sources()
 
 
 def all_factories() -> dict[str, Factory]:

@@ -117,29 +117,31 @@ def _balance_row(host: str, provider: str, b: Balance, now_ms: int, fx: Mapping[
     }
 
 
-def _state(engine: Engine, conn: Any, fetched: Fetched, now_ms: int, items: int) -> None:
+def _state(engine: Engine, conn: Any, fetched: Fetched, now_ms: int, items: int | None) -> None:
+    """Upsert the poll state without reading first: a read-then-write transaction on SQLite can fail at
+    once with "database is locked" when another writer commits in between (WAL snapshot)."""
     values: dict[str, Any] = {
         "last_poll_ms": now_ms,
         "error": fetched.error,
         "endpoints": json.dumps([e.as_dict() for e in fetched.endpoints]),
-        "items": items,
         "requests": fetched.requests,
     }
+    if items is not None:
+        values["items"] = items
     if fetched.any_ok:
         values["last_success_ms"] = now_ms
     ins = _insert(engine, m.provider_state)
     conn.execute(
-        ins.values(provider=fetched.provider, **values).on_conflict_do_update(index_elements=["provider"], set_=values)
+        ins.values(provider=fetched.provider, **{"items": 0, **values}).on_conflict_do_update(
+            index_elements=["provider"], set_=values
+        )
     )
 
 
 def record_failure(engine: Engine, fetched: Fetched, now_ms: int) -> None:
-    """A poll that got nothing: only the state changes; the last good figures stay."""
+    """A poll that got nothing: only the state changes; the last good figures (and count) stay."""
     with engine.begin() as conn:
-        # ``c["items"]``: ``c.items`` is the column collection's own method.
-        t = m.provider_state
-        prev = conn.execute(select(t.c["items"]).where(t.c.provider == fetched.provider)).scalar()
-        _state(engine, conn, fetched, now_ms, prev or 0)
+        _state(engine, conn, fetched, now_ms, None)
 
 
 def states(engine: Engine) -> dict[str, ProviderStateRow]:

@@ -126,6 +126,9 @@ class Store:
     ) -> None:
         t = now_ms()
         with self.engine.begin() as conn:
+            # Write before reading: on SQLite a read-then-write transaction fails at once with "database
+            # is locked" when another source commits in between; a first write waits its turn instead.
+            conn.execute(text("UPDATE source_state SET items = items WHERE source = :s"), {"s": source})
             items = conn.execute(
                 text("SELECT COUNT(*) FROM usage_events WHERE source = :s"), {"s": source}
             ).scalar_one()
