@@ -44,7 +44,7 @@ class Response:
 
 @dataclass
 class Fault:
-    kind: str  # status | timeout | nonjson | shape | loop
+    kind: str  # status | timeout | slow | nonjson | shape | loop
     status: int = 500
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -110,6 +110,9 @@ class FakeServer:
         if f.kind == "timeout":
             time.sleep(f.delay)
             return Response(200, {})
+        if f.kind == "slow":  # late, but the right answer
+            time.sleep(f.delay)
+            return self.app(req)
         if f.kind == "nonjson":
             return Response(200, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "text/html"})
         if f.kind == "shape":

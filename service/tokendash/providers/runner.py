@@ -112,7 +112,7 @@ def poll_into(settings: Any, store: Any, only: Iterable[str] | None = None, now_
         for e in f.endpoints:  # belt and braces: no key of any provider in a stored error
             e.error = redact(e.error) if e.error else None
             e.problem = redact(e.problem)
-        if f.any_ok:
+        if f.any_ok or f.balances:  # a non-finite balance is stored as null (SPEC §5 rule 8)
             items = pstore.write_poll(store.engine, store.host, f, now_ms, settings.fx)
         else:
             pstore.record_failure(store.engine, f, now_ms)
