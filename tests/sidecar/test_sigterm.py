@@ -42,17 +42,17 @@ def rpc(url: str, token: str, method: str, params: dict[str, Any]) -> Any:
 @pytest.mark.slow
 def test_sigterm_during_a_refresh_then_restart(tmp_path: Path) -> None:
     claude = tmp_path / "claude"
-    manifest = gen_corpus(claude, files=8, assistant_lines=12000, seed=11, end_date=recent_day(), days=4)
+    manifest = gen_corpus(claude, files=8, assistant_lines=16000, seed=11, end_date=recent_day(), days=4)
     want = manifest["dedupTotals"]
     for attempt in range(3):  # the kill must land inside the first pass; a machine that is too fast retries
         (tmp_path / f"run{attempt}").mkdir()
         cli = Cli(tmp_path / f"run{attempt}", claude=claude)
-        cli.env["TOKENDASH_INGEST_BATCH_EVENTS"] = "100"
+        cli.env["TOKENDASH_INGEST_BATCH_EVENTS"] = "50"
         db = cli.home / "tokendash.db"
         p, _ = start(cli)
         deadline = time.monotonic() + 30
         while count_events(db) == 0 and time.monotonic() < deadline:
-            time.sleep(0.005)
+            time.sleep(0.002)
         p.send_signal(signal.SIGTERM)
         assert p.wait(30) == 0
         assert "tokendash sidecar stopped" in (p.stderr.read() if p.stderr else "")

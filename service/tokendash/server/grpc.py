@@ -6,8 +6,9 @@ a method needs no code here. Requests arrive as bytes and are parsed here, so a 
 ``INVALID_ARGUMENT`` (grpc's own deserializer would report ``INTERNAL``); results are encoded with the
 response message of the proto, and the dashboard ``Cached`` returns was encoded when it was built.
 
-Every call needs ``authorization: Bearer <token>`` metadata except the health service, which, like
-``/healthz``, only says that the process is alive.
+Every call needs ``authorization: Bearer <token>`` metadata (checked in the servicer and in a guarded
+reflection servicer) except the health service, which, like ``/healthz``, only says that the process
+is alive.
 """
 
 from __future__ import annotations
@@ -32,39 +33,40 @@ log = logging.getLogger("tokendash.server")
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 
 
-class _Auth(aio.ServerInterceptor):
-    def __init__(self, token: str) -> None:
-        self.token = token.encode()
-
-        async def deny_unary(request: Any, context: aio.ServicerContext) -> None:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "send authorization: Bearer <token> metadata")
-
-        async def deny_stream(requests: Any, context: aio.ServicerContext) -> None:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "send authorization: Bearer <token> metadata")
-
-        self._deny_unary = grpc.unary_unary_rpc_method_handler(deny_unary)
-        self._deny_stream = grpc.stream_stream_rpc_method_handler(deny_stream)
-
-    async def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        if details.method.startswith(HEALTH_PREFIX):
-            return await continuation(details)
-        for key, value in details.invocation_metadata or ():
-            if key == "authorization":
-                if bearer_ok(value, self.token):
-                    return await continuation(details)
-                break
-        return self._deny_stream if details.method.startswith("/grpc.reflection.") else self._deny_unary
+UNAUTHENTICATED = "send authorization: Bearer <token> metadata"
 
 
-def _behaviour(rpc: str, ctx: Context, executor: Executor) -> Callable[[bytes, aio.ServicerContext], Awaitable[bytes]]:
+def authorized(metadata: Any, token: bytes) -> bool:
+    for key, value in metadata or ():
+        if key == "authorization":
+            return bearer_ok(value, token)
+    return False
+
+
+def _guarded_reflection(names: tuple[str, ...], token: bytes) -> Any:
+    from grpc_reflection.v1alpha import reflection
+
+    class GuardedReflection(reflection.aio.ReflectionServicer):  # type: ignore[misc, name-defined]
+        async def ServerReflectionInfo(self, request_iterator: Any, context: aio.ServicerContext) -> Any:  # noqa: N802
+            if not authorized(context.invocation_metadata(), token):
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED)
+            async for response in super().ServerReflectionInfo(request_iterator, context):
+                yield response
+
+    return GuardedReflection(names)
+
+
+def _behaviour(rpc: str, ctx: Context, executor: Executor, token: bytes
+               ) -> Callable[[bytes, aio.ServicerContext], Awaitable[bytes]]:
     m = BY_RPC[rpc]
     req_cls = request_class(rpc)
     resp_cls = response_class(rpc)
 
     async def call(request: bytes, context: aio.ServicerContext) -> bytes:
+        # The token is checked here, not in a server interceptor: an aio interceptor costs ~40 % of the
+        # throughput of a small unary call.
+        if not authorized(context.invocation_metadata(), token):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED)
         code, message = grpc.StatusCode.INTERNAL, "internal error"
         try:
             params = to_params(req_cls.FromString(request))
@@ -96,17 +98,19 @@ def _behaviour(rpc: str, ctx: Context, executor: Executor) -> Callable[[bytes, a
 def build_server(ctx: Context, executor: Executor, token: str, host: str, port: int) -> tuple[aio.Server, int, Any]:
     """The server (not started), the port it bound and its health servicer."""
     from grpc_health.v1 import health, health_pb2_grpc
-    from grpc_reflection.v1alpha import reflection
+    from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
-    server = aio.server(interceptors=[_Auth(token)], options=[("grpc.so_reuseport", 0)])
+    secret = token.encode()
+    server = aio.server(options=[("grpc.so_reuseport", 0)])
     handlers = {
-        rpc.name: grpc.unary_unary_rpc_method_handler(_behaviour(rpc.name, ctx, executor))
+        rpc.name: grpc.unary_unary_rpc_method_handler(_behaviour(rpc.name, ctx, executor, secret))
         for rpc in SERVICE.methods
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE.full_name, handlers),))
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
-    reflection.enable_server_reflection((SERVICE.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    names = (SERVICE.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(_guarded_reflection(names, secret), server)
     bound = server.add_insecure_port(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
     if bound == 0:
         raise OSError(f"gRPC could not listen on {host}:{port}")

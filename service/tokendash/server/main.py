@@ -108,7 +108,9 @@ class Sidecar:
             on_ready(bound)
         stop_task = asyncio.create_task(stop.wait())
         await asyncio.wait({stop_task, http_task}, return_when=asyncio.FIRST_COMPLETED)
-        # Stop: listeners first (calls in flight finish), then the writers, then the store.
+        # Stop: no source starts another batch from now on; calls in flight finish; the batch being
+        # written is committed; then the store is closed.
+        ctx.scheduler.stopping.set()
         http.should_exit = True
         if grpc_server is not None:
             await grpc_server.stop(GRACE_SECONDS)
