@@ -231,3 +231,29 @@ def test_provider_infos_show_key_hints_capabilities_and_last_success(world: Worl
         "stale": False, "endpoints": [],
     }
     assert infos["deepseek"]["capabilities"] == ["balance"]
+
+
+def test_local_usage_of_a_provider_without_a_billing_key_still_burns(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY")
+    app = world.app()
+    # $0.70 of Claude on each of the last 7 days, from local logs only.
+    app.store.write_batch("openclaw", [
+        (UsageEvent("openclaw", f"e{i}", NOW - i * DAY_MS - HOUR, "anthropic", "claude-sonnet-4-5", input=10), Priced(700_000_000, "estimated"))
+        for i in range(7)
+    ])
+    b = by_id(providers.burn(app, NOW)["providers"])["anthropic"]
+    assert (b["basis"], b["costPerDay"], b["runwayDays"]) == ("estimated", approx(0.7), None)
+    st = by_id(providers.provider_statuses(app, NOW))["anthropic"]
+    assert not st["isConfigured"] and st["currentUsage"]["costSource"] == "estimated"
+    assert st["currentUsage"]["costUsd"] == approx(0.7 * 7) and st["currentUsage"]["billedCostUsd"] is None
+
+
+def test_balance_history_is_kept_for_the_retention_period(world: World) -> None:
+    from tokendash.store import providers as pstore
+
+    app = world.app(history_retention_days=3)
+    for days_ago in (5, 2, 0):
+        providers.poll(app, ["deepseek"], now_ms=NOW - days_ago * DAY_MS)
+    kept = {(NOW - r.ts_ms) // DAY_MS for r in pstore.balances(app.store.engine, "deepseek")}
+    assert kept == {2, 0}  # the 5-day-old readings are gone, both currencies of the others stay
+    assert len(pstore.balances(app.store.engine, "deepseek")) == 4

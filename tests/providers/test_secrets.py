@@ -112,7 +112,7 @@ def test_sidecar_results_logs_and_store_hold_no_key(world: World, caplog: pytest
             sc.rpc("token-dashboard.burn"),
             sc.rpc("token-dashboard.cached", {"format": "text"}),
         ]
-        grpc_providers = sc.grpc_call("GetProviders") if _has_rpc("GetProviders") else None
+        grpc_providers = sc.grpc_call("Providers") if _has_rpc("Providers") else None
         status, metrics = sc.get("/metrics")
     finally:
         sc.stop()

@@ -113,7 +113,7 @@ def poll_into(settings: Any, store: Any, only: Iterable[str] | None = None, now_
             e.error = redact(e.error) if e.error else None
             e.problem = redact(e.problem)
         if f.any_ok or f.balances:  # a non-finite balance is stored as null (SPEC §5 rule 8)
-            items = pstore.write_poll(store.engine, store.host, f, now_ms, settings.fx)
+            items = pstore.write_poll(store.engine, store.host, f, now_ms, settings.fx, settings.history_retention_days)
         else:
             pstore.record_failure(store.engine, f, now_ms)
             items = 0

@@ -340,9 +340,9 @@ def current_usage(v: View, local: LocalSpend) -> dict[str, Any]:
 
 def status_entry(v: View, local: LocalSpend) -> dict[str, Any]:
     st = v.state
-    if v.kind == "local":  # seen in local logs only: estimates, no API behind it
+    if v.kind == "local":  # seen in local logs only: read from them (so ✅), estimates, no API behind it
         return {
-            "providerId": v.id, "name": v.name, "isConfigured": False, "isReachable": False, "lastChecked": None,
+            "providerId": v.id, "name": v.name, "isConfigured": True, "isReachable": True, "lastChecked": None,
             "error": None, "stale": False, "kind": "local", "currentUsage": current_usage(v, local),
             "burnRate": burn_rate(v, local),
         }
@@ -351,7 +351,7 @@ def status_entry(v: View, local: LocalSpend) -> dict[str, Any]:
         "lastChecked": iso(st.last_poll_ms) if st else None, "error": _error(v) if v.configured else None,
         "stale": v.stale, "kind": "api",
     }
-    if not v.configured:
+    if not v.configured and v.id not in local.providers():
         entry.update(currentUsage=None, burnRate=None)
         return entry
     entry.update(currentUsage=current_usage(v, local), burnRate=burn_rate(v, local))
@@ -415,8 +415,8 @@ def burn(app: Any, now_ms: int | None = None) -> dict[str, Any]:
     vs, local = views(app, now_ms, include_local=True)
     rates, balances = [], {}
     for v in vs:
-        if v.kind == "api" and not v.configured:
-            continue
+        if v.kind == "api" and not v.configured and v.id not in local.providers():
+            continue  # nothing known about it: no key and no local usage
         rates.append(burn_rate(v, local))
         usd, _ = _usd(v)
         balances[v.id] = float(usd) if usd is not None else None

@@ -74,8 +74,10 @@ def _merge(buckets: list[Bucket]) -> dict[tuple[str, int, str], Bucket]:
     return out
 
 
-def write_poll(engine: Engine, host: str, fetched: Fetched, now_ms: int, fx: Mapping[str, float]) -> int:
-    """Store one provider poll; returns the number of bucket and balance rows written."""
+def write_poll(engine: Engine, host: str, fetched: Fetched, now_ms: int, fx: Mapping[str, float],
+               retention_days: int | None = None) -> int:
+    """Store one provider poll; returns the number of bucket and balance rows written. Balance readings
+    older than ``retention_days`` are dropped (``historyRetentionDays``); daily buckets are kept."""
     p = fetched.provider
     buckets = _merge(fetched.buckets)
     rows = [
@@ -99,6 +101,9 @@ def write_poll(engine: Engine, host: str, fetched: Fetched, now_ms: int, fx: Map
             ins = _insert(engine, t)
             upd = {c: ins.excluded[c] for c in rows[0] if c not in ("provider", "endpoint", "start_ms", "dim")}
             conn.execute(ins.on_conflict_do_update(index_elements=["provider", "endpoint", "start_ms", "dim"], set_=upd), rows)
+        if retention_days:
+            bt = m.provider_balances
+            conn.execute(delete(bt).where(and_(bt.c.provider == p, bt.c.ts_ms < now_ms - retention_days * 86_400_000)))
         if bal_rows:
             ins = _insert(engine, m.provider_balances)
             conn.execute(ins.on_conflict_do_nothing(index_elements=["provider", "kind", "key", "ts_ms"]), bal_rows)
