@@ -128,7 +128,8 @@ def serve_forever(app: Any) -> int:
     """``tokendash serve``: run in the main thread until SIGTERM or SIGINT."""
     import signal
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tokendash").setLevel(logging.INFO)
 
     async def main() -> None:
         stop = asyncio.Event()
