@@ -172,11 +172,3 @@ def balances(engine: Engine, provider: str, since_ms: int = 0) -> list[Any]:
         return list(conn.execute(
             select(t).where(and_(t.c.provider == provider, t.c.ts_ms >= since_ms)).order_by(t.c.ts_ms, t.c.id)
         ).all())
-
-
-def latest_balances(engine: Engine, provider: str) -> list[Any]:
-    """The newest reading of each (kind, key)."""
-    newest: dict[tuple[str, str], Any] = {}
-    for r in balances(engine, provider):
-        newest[(r.kind, r.key)] = r
-    return list(newest.values())
