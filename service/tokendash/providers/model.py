@@ -77,6 +77,7 @@ class Fetched:
     endpoints: list[EndpointResult] = field(default_factory=list)
     replace: list[tuple[str, int, int]] = field(default_factory=list)
     requests: int = 0
+    seconds: float = 0.0  # how long the fetch took
 
     def run(self, endpoint: str, fn: Callable[[], T]) -> T | None:
         """Run one endpoint's fetch; its failure is recorded and does not stop the others."""

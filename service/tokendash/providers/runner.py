@@ -68,6 +68,7 @@ def all_keys(settings: Any) -> dict[str, dict[str, str]]:
 def _fetch(d: ProviderDef, keys: dict[str, str], settings: Any, now_ms: int,
            transport: httpx.BaseTransport | None) -> Fetched:
     ctx = Context(d.id, keys, settings, now_ms, HttpPolicy.from_settings(settings), transport)
+    t0 = time.monotonic()
     try:
         out = d.fetch(ctx)
     except Exception as e:  # a parser bug must not take the others down; its text may hold data, so not shown
@@ -76,6 +77,7 @@ def _fetch(d: ProviderDef, keys: dict[str, str], settings: Any, now_ms: int,
         for c in ctx.clients:
             c.close()
     out.requests = ctx.requests
+    out.seconds = time.monotonic() - t0
     return out
 
 
@@ -101,7 +103,6 @@ def poll_into(settings: Any, store: Any, only: Iterable[str] | None = None, now_
             results.append(PollResult(d.id, False, f"{d.id}: not configured (set {need})"))
     if not jobs:
         return results
-    t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="provider") as pool:
         futures = {d.id: pool.submit(_fetch, d, keys[d.id], settings, now_ms, transport) for d in jobs}
         fetched = {pid: f.result() for pid, f in futures.items()}
@@ -118,6 +119,6 @@ def poll_into(settings: Any, store: Any, only: Iterable[str] | None = None, now_
             pstore.record_failure(store.engine, f, now_ms)
             items = 0
         results.append(PollResult(
-            d.id, f.ok, f.error, items, f.requests, time.monotonic() - t0, [e.as_dict() for e in f.endpoints]
+            d.id, f.ok, f.error, items, f.requests, f.seconds, [e.as_dict() for e in f.endpoints]
         ))
     return results
