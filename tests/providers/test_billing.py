@@ -257,3 +257,17 @@ def test_balance_history_is_kept_for_the_retention_period(world: World) -> None:
     kept = {(NOW - r.ts_ms) // DAY_MS for r in pstore.balances(app.store.engine, "deepseek")}
     assert kept == {2, 0}  # the 5-day-old readings are gone, both currencies of the others stay
     assert len(pstore.balances(app.store.engine, "deepseek")) == 4
+
+
+def test_total_balance_counts_every_balance_and_runway_only_the_ones_being_spent() -> None:
+    from tokendash.providers.views import total_burn
+
+    def rate(pid: str, per_day: float | None) -> dict[str, Any]:
+        return {"providerId": pid, "tokensPerHour": 1.0, "tokensPerDay": 24.0, "costPerHour": (per_day or 0) / 24,
+                "costPerDay": per_day, "monthToDateUsd": 10.0, "projectedMonthEndUsd": 20.0}
+
+    t = total_burn([rate("a", 2.0), rate("b", 0.0), rate("c", 3.0), rate("d", None)],
+                   {"a": 40.0, "b": 100.0, "c": None, "d": 5.0})
+    assert t["totalBalanceUsd"] == 145.0  # a + b + d; c's balance is unknown
+    assert t["runwayDays"] == 20.0  # only a holds money and is spent: 40 / 2
+    assert t["costPerDay"] == 5.0 and t["monthToDateUsd"] == 40.0

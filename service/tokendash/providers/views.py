@@ -386,15 +386,17 @@ def provider_statuses(app: Any, now_ms: int | None = None, include_local: bool =
 
 
 def total_burn(rates: list[dict[str, Any]], balances: dict[str, float | None]) -> dict[str, Any]:
-    """Sum of the providers' burn; runway = the balances in USD over the daily cost of the providers
-    that hold them."""
+    """Sum of the providers' burn. ``totalBalanceUsd`` adds every balance known in USD; the runway is
+    the balances of the providers that are being spent over what they spend a day (money held at a
+    provider nobody uses does not pay for another's usage)."""
     def total(k: str) -> float:
         return sum(r[k] or 0.0 for r in rates)
 
+    known = [v for v in balances.values() if v is not None]
     held = [r for r in rates if balances.get(r["providerId"]) is not None and (r["costPerDay"] or 0) > 0]
-    money = sum(balances[r["providerId"]] or 0.0 for r in held)
+    spent_from = sum(balances[r["providerId"]] or 0.0 for r in held)
     per_day = sum(r["costPerDay"] for r in held)
-    runway = money / per_day if held and per_day > 0 else None
+    runway = spent_from / per_day if held and per_day > 0 else None
     return {
         "providerId": "total",
         "tokensPerHour": num(total("tokensPerHour"), 3),
@@ -405,7 +407,7 @@ def total_burn(rates: list[dict[str, Any]], balances: dict[str, float | None]) -
         "runwayDays": num(runway, 3) if runway is not None else None,
         "monthToDateUsd": num(total("monthToDateUsd")),
         "projectedMonthEndUsd": num(total("projectedMonthEndUsd")),
-        "totalBalanceUsd": num(money) if held else None,
+        "totalBalanceUsd": num(sum(known)) if known else None,
     }
 
 
