@@ -132,3 +132,21 @@ def test_fault_is_a_clear_isolated_bounded_source_error(
     info = {i["id"]: i for i in providers.provider_infos(app, NOW)}[provider]
     assert info["lastSuccess"] == "2026-11-22T11:50:00.000Z" and info["lastChecked"] == "2026-11-22T12:00:00.000Z"
     assert info["stale"] and all(not e["ok"] for e in info["endpoints"])
+
+
+def test_transient_429_and_529_are_waited_out_on_every_provider_at_once(world: World) -> None:
+    """One 429 with ``Retry-After: 1`` at each provider (all at the same time), then one 529: every poll
+    still succeeds, after waiting the second the servers asked for, with one extra request each."""
+    for name, server in world.servers.items():
+        server.faults = [Fault("status", 429, error_body(name, 429, "Rate limit exceeded"), {"Retry-After": "1"}, times=1),
+                         Fault("status", 529, error_body(name, 529, "Overloaded"), times=1)]
+    app = world.app(provider_max_retries=2)  # the retry budget is per request: 429, then 529, then the answer
+    t0 = time.monotonic()
+    results = providers.poll(app, now_ms=NOW)
+    took = time.monotonic() - t0
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert 1.0 <= took < 3.0  # waited once, concurrently, not once per provider
+    normal = {"openai": 13, "anthropic": 10, "openrouter": 3, "moonshot": 1, "deepseek": 1}
+    assert world.requests() == {p: n + 2 for p, n in normal.items()}
+    st = {e["providerId"]: e for e in providers.provider_statuses(app, NOW)}
+    assert st["openai"]["currentUsage"]["billedCostUsd"] == 26.25 and st["deepseek"]["isReachable"]
