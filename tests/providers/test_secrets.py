@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -139,8 +138,3 @@ def _has_rpc(name: str) -> bool:
     from tokendash.api.codec import SERVICE
 
     return name in SERVICE.methods_by_name
-
-
-def test_environment_keeps_no_other_provider_key() -> None:
-    # The fixture's environment is the only source of keys in these tests (no developer key leaks in).
-    assert all(os.environ.get(k) in (None, v) for k, v in KEYS.items())
