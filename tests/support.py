@@ -27,6 +27,14 @@ def gen_corpus(out: Path, **kw: Any) -> dict[str, Any]:
     return json.loads((out / "manifest.json").read_text())
 
 
+# Settings and keys a developer's shell may hold: a test must neither read their logs nor poll a real
+# provider with a real key.
+ISOLATED_VARS = frozenset({
+    "CLAUDE_CONFIG_DIR", "CODEX_HOME", "OPENCLAW_STATE_DIR", "OPENAI_ADMIN_KEY", "ANTHROPIC_ADMIN_KEY",
+    "OPENROUTER_API_KEY", "OPENROUTER_MANAGEMENT_KEY", "MOONSHOT_API_KEY", "DEEPSEEK_API_KEY",
+})
+
+
 class Cli:
     """``tokendash`` with its own home; agent directories default to empty ones."""
 
@@ -37,7 +45,7 @@ class Cli:
         empty.mkdir(exist_ok=True)
         self.env = {
             k: v for k, v in os.environ.items()
-            if not k.startswith("TOKENDASH_") and k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "OPENCLAW_STATE_DIR")
+            if not k.startswith("TOKENDASH_") and k not in ISOLATED_VARS
         }
         self.env.update(
             TOKENDASH_HOME=str(self.home),
