@@ -15,8 +15,9 @@ import pytest
 from tests.sidecar.harness import recent_day, serve_process
 from tests.support import Cli, gen_corpus
 
-# Fields that say when something was read or built, which two calls a moment apart need not share.
-VOLATILE = {"timestamp", "ageSeconds", "lastPoll", "lastSuccess", "lastChecked"}
+# Fields that say when something was read or built (or project from that moment), which two calls a
+# moment apart need not share.
+VOLATILE = {"timestamp", "ageSeconds", "lastPoll", "lastSuccess", "lastChecked", "projectedMonthEndUsd"}
 
 
 def scrub(v: Any) -> Any:

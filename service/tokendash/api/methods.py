@@ -82,7 +82,36 @@ def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = Non
             known_sources=known,
             subscription=app.subscription_sources(),
         )
+    _provider_figures(app, s, now)
     return s
+
+
+def _provider_figures(app: Any, s: dict[str, Any], now_ms: int) -> None:
+    """With the provider APIs installed (``tokendash.providers``), their view of each provider (billed
+    spend next to local estimates, balances, runway) replaces the local-only one, and the totals come
+    from their burn. If they fail, the local figures stay (each provider source reports its own error)."""
+    statuses = _optional_hook("tokendash.providers", "provider_statuses")
+    burn_of_providers = _optional_hook("tokendash.providers", "burn")
+    if statuses is None or burn_of_providers is None:
+        return
+    try:
+        providers = statuses(app, now_ms)
+        total = burn_of_providers(app, now_ms)["total"]
+    except Exception:
+        log.exception("provider figures failed; the dashboard shows local estimates only")
+        return
+    from tokendash.accounting.summary import iso
+
+    for p in providers:  # the original payload's fields, wherever the provider view leaves them out
+        if p.get("currentUsage") is not None:
+            p["currentUsage"].setdefault("providerId", p["providerId"])
+            p["currentUsage"].setdefault("timestamp", iso(now_ms))
+        if p.get("burnRate") is not None:
+            p["burnRate"].setdefault("providerId", p["providerId"])
+    s["providers"] = providers
+    s["totalBalanceUsd"] = total.get("totalBalanceUsd")
+    s["totalDailyCostUsd"] = total.get("costPerDay") or 0.0
+    s["totalRunwayDays"] = total.get("runwayDays")
 
 
 def status(ctx: Context, params: Mapping[str, Any]) -> Any:
@@ -103,7 +132,7 @@ def cached(ctx: Context, params: Mapping[str, Any]) -> Any:
 def burn_of(s: Mapping[str, Any]) -> dict[str, Any]:
     """``{total: BurnRate, providers: [BurnRate]}`` from a dashboard summary."""
     runway = s.get("totalRunwayDays")
-    provs = s.get("providers") or []
+    provs = [p for p in s.get("providers") or [] if p.get("burnRate")]
     total = {
         "providerId": "total",
         "tokensPerHour": sum(p["burnRate"]["tokensPerHour"] for p in provs),
@@ -119,7 +148,9 @@ def burn_of(s: Mapping[str, Any]) -> dict[str, Any]:
 def burn(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     fmt = P.output_format(P.as_object(params, {"format"}))
     s = ctx.summary()
-    result = burn_of(s)
+    hook = _optional_hook("tokendash.providers", "burn")
+    # With the provider APIs, their burn is the one the dashboard's totals came from.
+    result = hook(ctx.app) if hook is not None else burn_of(s)
     if fmt == "text":
         from tokendash.render.text import render_burn
 

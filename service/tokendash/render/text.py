@@ -29,9 +29,10 @@ def tokens(n: int | float) -> str:
 def _provider_line(p: dict[str, Any]) -> str:
     icon = "✅" if p.get("isReachable") else ("⚠️" if p.get("isConfigured") else "⬜")
     line = f"{icon} **{p['name']}**"
-    if not p.get("isConfigured"):
-        return line + " (not configured)"
-    if p.get("error"):
+    if not p.get("isConfigured") and p.get("kind") != "local":
+        # No billing key: the original line, plus what the local logs say was used (estimates).
+        line += " (not configured)"
+    elif p.get("error"):
         return line + f" — Error: {p['error']}"
     u = p.get("currentUsage") or {}
     parts = []
