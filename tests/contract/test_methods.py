@@ -272,3 +272,22 @@ def test_health_without_host_collection_is_honest(sidecar: RunningSidecar, tmp_p
     assert h["status"] in ("HEALTHY", "CAUTION", "CRITICAL", "UNKNOWN")
     if h["status"] == "UNKNOWN":  # without tokendash.health: nothing made up
         assert "ram" not in h and h["services"] == [] and h["error"]
+
+
+def test_metrics_are_prometheus_text_behind_the_token(sidecar: RunningSidecar) -> None:
+    events = [{"idempotencyKey": f"metrics-{i}", "timestamp": HOUR_AGO, "provider": "acme", "model": "acme-2",
+               "agent": "metrics-agent", "input": 300 + 100 * i, "output": 3 + i, "costUsd": 0.03 + 0.01 * i}
+              for i in range(2)]
+    assert sidecar.rpc("token-dashboard.record", {"events": events})["accepted"] == 2
+    assert sidecar.get("/metrics")[0] == 401
+    status, body = sidecar.get("/metrics", sidecar.token)
+    assert status == 200
+    lines = body.decode().splitlines()
+    keys = 'provider="acme",model="acme-2",source="record",agent="metrics-agent"'
+    assert f'tokendash_tokens_total{{{keys},type="input"}} 700' in lines  # 300 + 400
+    assert f'tokendash_tokens_total{{{keys},type="output"}} 7' in lines  # 3 + 4
+    cost = next(ln for ln in lines if ln.startswith(f"tokendash_cost_usd_total{{{keys}}}"))
+    assert float(cost.rsplit(" ", 1)[1]) == pytest.approx(0.07)
+    assert 'tokendash_source_up{source="claude-code"} 1' in lines
+    assert "# TYPE tokendash_tokens_total counter" in lines
+    assert all(ln.startswith("#") or " " in ln for ln in lines)

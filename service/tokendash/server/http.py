@@ -3,6 +3,7 @@
     POST /rpc      JSON-RPC 2.0 (bearer token; bodies over 1 MiB get 413)
     GET  /healthz  liveness, no auth
     GET  /readyz   200 once the dashboard has been built from the store, else 503 (bearer token)
+    GET  /metrics  Prometheus text (bearer token)
 
 No web framework sits on the hot path: ``cached`` is one dict lookup and a byte concatenation away from
 the socket.
@@ -68,6 +69,8 @@ class HttpApp:
             await self.rpc(scope, receive, send)
         elif path == "/healthz" and method in ("GET", "HEAD"):
             await respond(send, 200, b'{"status":"ok"}')
+        elif path == "/metrics" and method == "GET":
+            await self.metrics(scope, send)
         elif path == "/readyz" and method in ("GET", "HEAD"):
             if not self._authorized(scope):
                 await respond(send, 401, _UNAUTHORIZED, (b"www-authenticate", b"Bearer"))
@@ -77,6 +80,26 @@ class HttpApp:
                 await respond(send, 503, b'{"ready":false,"reason":"building the dashboard from the store"}')
         else:
             await respond(send, 404, b'{"error":"not found"}')
+
+    async def metrics(self, scope: Scope, send: Send) -> None:
+        import asyncio
+
+        from tokendash.errors import Unavailable
+        from tokendash.server.metrics import collect
+
+        if not self._authorized(scope):
+            await respond(send, 401, _UNAUTHORIZED, (b"www-authenticate", b"Bearer"))
+            return
+        d = self.dispatcher
+        try:
+            body = await asyncio.get_running_loop().run_in_executor(d.executor, collect, d.ctx)
+        except Unavailable:
+            await respond(send, 503, b'{"ready":false}')
+            return
+        headers = [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8"),
+                   (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     def _authorized(self, scope: Scope) -> bool:
         for k, v in scope["headers"]:
