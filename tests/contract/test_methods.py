@@ -291,3 +291,21 @@ def test_metrics_are_prometheus_text_behind_the_token(sidecar: RunningSidecar) -
     assert 'tokendash_source_up{source="claude-code"} 1' in lines
     assert "# TYPE tokendash_tokens_total counter" in lines
     assert all(ln.startswith("#") or " " in ln for ln in lines)
+
+
+def test_usage_scope_host_or_team(sidecar: RunningSidecar) -> None:
+    from tokendash.pricing.prices import Priced
+    from tokendash.sources.base import UsageEvent
+    from tokendash.store.repo import Store
+
+    app = sidecar.ctx.app
+    other = Store(app.store.engine, host_id="other-machine")  # what a second host's sidecar writes (team store)
+    ts = int((NOW - timedelta(hours=2)).timestamp() * 1000)
+    other.write_batch("record", [(UsageEvent("record", "elsewhere-1", ts, "acme-team", "acme-3", input=5000), Priced(0, "reported"))])
+    params = {"groupBy": ["host"], "filters": {"model": "acme-3"}}
+    team = sidecar.rpc("token-dashboard.usage", {**params, "scope": "team"})
+    assert [(r["host"], r["tokens"]["input"]) for r in team["rows"]] == [("other-machine", 5000)]
+    assert sidecar.rpc("token-dashboard.usage", {**params, "scope": "host"})["rows"] == []
+    # On SQLite no scope means no host filter: a one-machine file, whose older rows may carry an earlier
+    # host id of this same machine (TOKENDASH_HOST_ID changed), must not lose them.
+    assert sidecar.rpc("token-dashboard.usage", params)["totals"]["tokens"]["input"] == 5000

@@ -163,11 +163,23 @@ def usage(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     from tokendash.accounting.aggregate import usage as run
 
     app = ctx.app
-    P.choice(P.as_object(params, {"scope", "since", "until", "timezone", "groupBy", "filters", "limit"}),
-             "scope", None, ("host", "team"))
-    q = UsageQuery.from_params(params, app.timezone)
+    p = P.as_object(params, {"scope", "since", "until", "timezone", "groupBy", "filters", "limit"})
+    sqlite = app.settings.effective_database_url.startswith("sqlite")
+    # SPEC §8: host by default on SQLite (every row is this machine's), team by default on PostgreSQL.
+    scope = P.choice(p, "scope", "host" if sqlite else "team", ("host", "team"))
+    q = UsageQuery.from_params({k: v for k, v in p.items() if k != "scope"}, app.timezone)
+    if scope == "host" and (not sqlite or "scope" in p) and "host" not in q.filters:
+        q.filters = {**q.filters, "host": [host_id(app)]}
     with app.reader() as conn:
         return run(conn, q)
+
+
+def host_id(app: Any) -> str:
+    if app.settings.host_id:
+        return app.settings.host_id
+    from tokendash.store.rows import machine_host_id
+
+    return machine_host_id()
 
 
 # -- providers, budgets, alerts, health -----------------------------------------------------------
