@@ -43,9 +43,10 @@ def _spend(totals: dict[str, Any], subscription_cost: float, subscription_est: f
 
 
 def period_totals(
-    conn: Any, tz_name: str, start_ms: int, end_ms: int, subscription: Iterable[str] = ()
+    conn: Any, tz_name: str, start_ms: int, end_ms: int, subscription: Iterable[str] = (),
+    filters: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    q = UsageQuery(timezone=tz_name, group_by=["source"], start_ms=start_ms, end_ms=end_ms)
+    q = UsageQuery(timezone=tz_name, group_by=["source"], start_ms=start_ms, end_ms=end_ms, filters=filters or {})
     res = usage(conn, q)
     sub = set(subscription)
     cost = sum(r["costUsd"] for r in res["rows"] if r["source"] in sub)
@@ -62,8 +63,11 @@ def build_summary(
     source_states: Mapping[str, Any],
     known_sources: Iterable[tuple[str, str, bool]],  # (id, kind, configured)
     subscription: Iterable[str] = (),
+    host: str | None = None,
 ) -> dict[str, Any]:
+    """``host``: only this host's usage (scope ``host`` on a team store); None: every row."""
     tz = zone(tz_name)
+    filters: dict[str, list[str]] = {"host": [host]} if host else {}
     day = today(tz, now_ms)
     week_start = day - timedelta(days=day.weekday())
     month_start = day.replace(day=1)
@@ -74,11 +78,11 @@ def build_summary(
     sub = list(subscription)
     end = now_ms + 1
     periods = {
-        "today": period_totals(conn, tz_name, midnight(day), end, sub),
-        "week": period_totals(conn, tz_name, midnight(week_start), end, sub),
-        "month": period_totals(conn, tz_name, midnight(month_start), end, sub),
+        "today": period_totals(conn, tz_name, midnight(day), end, sub, filters),
+        "week": period_totals(conn, tz_name, midnight(week_start), end, sub, filters),
+        "month": period_totals(conn, tz_name, midnight(month_start), end, sub, filters),
     }
-    month_q = {"timezone": tz_name, "start_ms": midnight(month_start), "end_ms": end}
+    month_q = {"timezone": tz_name, "start_ms": midnight(month_start), "end_ms": end, "filters": filters}
     by: dict[str, list[dict[str, Any]]] = {}
     for dim, key in (
         ("provider", "byProvider"),
@@ -90,8 +94,10 @@ def build_summary(
         by[key] = usage(conn, UsageQuery(group_by=[dim], limit=20, **month_q))["rows"]
 
     # Burn over trailing windows (SPEC §6): per day from the last 7 days, per hour from the last 24 h.
-    week_rows = usage(conn, UsageQuery(group_by=["provider"], timezone=tz_name, start_ms=now_ms - 7 * 86_400_000, end_ms=end))
-    day_rows = usage(conn, UsageQuery(group_by=["provider"], timezone=tz_name, start_ms=now_ms - 86_400_000, end_ms=end))
+    week_rows = usage(conn, UsageQuery(group_by=["provider"], timezone=tz_name, start_ms=now_ms - 7 * 86_400_000, end_ms=end,
+                                       filters=filters))
+    day_rows = usage(conn, UsageQuery(group_by=["provider"], timezone=tz_name, start_ms=now_ms - 86_400_000, end_ms=end,
+                                      filters=filters))
     per_day = {r["provider"]: r for r in week_rows["rows"]}
     per_hour = {r["provider"]: r for r in day_rows["rows"]}
 

@@ -24,10 +24,11 @@ class LocalContext:
             self._summary = summary(self.app)
         return self._summary
 
-    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str) -> dict[str, Any]:
+    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str,
+               host: str | None = None) -> dict[str, Any]:
         if refresh:
             self.refresh(None, timeout)
-        result = dict(self.summary())
+        result = dict(self.summary() if host is None else summary(self.app, host=host))
         if fmt == "text":
             from tokendash.render.text import render_summary
 

@@ -33,7 +33,9 @@ log = logging.getLogger("tokendash.api")
 class Context(Protocol):
     app: Any
 
-    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str) -> Any: ...
+    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str, host: str | None = None) -> Any:
+        """``host``: the dashboard of that host only (scope ``host`` on a team store)."""
+        ...
 
     def cached(self, fmt: str) -> Any: ...
 
@@ -65,7 +67,8 @@ class Method:
 # -- dashboard ----------------------------------------------------------------------------------
 
 
-def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = None) -> dict[str, Any]:
+def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = None,
+            host: str | None = None) -> dict[str, Any]:
     """Build the ``DashboardSummary`` from the store (the sidecar caches it; the CLI builds it)."""
     from tokendash.accounting.summary import build_summary
 
@@ -81,8 +84,10 @@ def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = Non
             source_states=states,
             known_sources=known,
             subscription=app.subscription_sources(),
+            host=host,
         )
-    _provider_figures(app, s, now)
+    if host is None:  # the provider view is of the whole account; one host's dashboard stays its own usage
+        _provider_figures(app, s, now)
     return s
 
 
@@ -116,13 +121,24 @@ def _provider_figures(app: Any, s: dict[str, Any], now_ms: int) -> None:
 
 def status(ctx: Context, params: Mapping[str, Any]) -> Any:
     p = P.as_object(params, {"scope", "maxAgeSeconds", "refresh", "timeoutSeconds", "format"})
-    P.choice(p, "scope", None, ("host", "team"))
     return ctx.status(
         max_age=P.number(p, "maxAgeSeconds", 60.0, 0, 10**9),
         refresh=P.boolean(p, "refresh", False),
         timeout=P.number(p, "timeoutSeconds", 10.0, 0, 300),
         fmt=P.output_format(p),
+        host=scope_host(ctx.app, p),
     )
+
+
+def scope_host(app: Any, p: Mapping[str, Any]) -> str | None:
+    """The host a ``scope`` param restricts to, or None for every row. SPEC §8: ``host`` is the default
+    on SQLite and ``team`` on PostgreSQL; an unscoped SQLite file is not filtered, because its older rows
+    may carry an earlier host id of this same machine (``TOKENDASH_HOST_ID`` changed)."""
+    sqlite = app.settings.effective_database_url.startswith("sqlite")
+    scope = P.choice(p, "scope", "host" if sqlite else "team", ("host", "team"))
+    if scope == "host" and (not sqlite or "scope" in p):
+        return host_id(app)
+    return None
 
 
 def cached(ctx: Context, params: Mapping[str, Any]) -> Any:
@@ -164,12 +180,10 @@ def usage(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
     app = ctx.app
     p = P.as_object(params, {"scope", "since", "until", "timezone", "groupBy", "filters", "limit"})
-    sqlite = app.settings.effective_database_url.startswith("sqlite")
-    # SPEC §8: host by default on SQLite (every row is this machine's), team by default on PostgreSQL.
-    scope = P.choice(p, "scope", "host" if sqlite else "team", ("host", "team"))
+    host = scope_host(app, p)
     q = UsageQuery.from_params({k: v for k, v in p.items() if k != "scope"}, app.timezone)
-    if scope == "host" and (not sqlite or "scope" in p) and "host" not in q.filters:
-        q.filters = {**q.filters, "host": [host_id(app)]}
+    if host is not None and "host" not in q.filters:
+        q.filters = {**q.filters, "host": [host]}
     with app.reader() as conn:
         return run(conn, q)
 

@@ -37,19 +37,22 @@ def encode_summary(value: dict[str, Any]) -> tuple[Encoded, Encoded]:
     return encode(value, "Status"), encode({**value, "text": render_summary(value)}, "Status")
 
 
+def with_format(value: dict[str, Any], fmt: str) -> dict[str, Any]:
+    if fmt != "text":
+        return value
+    from tokendash.render.text import render_summary
+
+    return {**value, "text": render_summary(value)}
+
+
 def with_stale(value: dict[str, Any], stale: Iterable[str], fmt: str) -> dict[str, Any]:
     """The summary with the sources that did not refresh in time flagged (``status`` after its timeout)."""
     ids = set(stale)
     out = dict(value)
     out["stale"] = True
     out["sources"] = [{**s, "stale": True} if s["id"] in ids else s for s in value.get("sources") or []]
-    if fmt == "text":
-        from tokendash.render.text import render_summary
-
-        out["text"] = render_summary(out)
-    else:
-        out.pop("text", None)
-    return out
+    out.pop("text", None)
+    return with_format(out, fmt)
 
 
 class SummaryCache:

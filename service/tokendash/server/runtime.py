@@ -11,7 +11,7 @@ from typing import Any
 from tokendash.api.context import refresh_result
 from tokendash.api.methods import summary
 from tokendash.errors import Unavailable
-from tokendash.server.cache import Snapshot, SummaryCache, with_stale
+from tokendash.server.cache import Snapshot, SummaryCache, with_format, with_stale
 from tokendash.server.scheduler import Scheduler
 
 RECORD_WAIT_SECONDS = 5.0
@@ -55,7 +55,7 @@ class ServerContext:
     def summary(self) -> dict[str, Any]:
         return self._snapshot().json.value
 
-    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str) -> Any:
+    def status(self, *, max_age: float, refresh: bool, timeout: float, fmt: str, host: str | None = None) -> Any:
         deadline = time.monotonic() + timeout
         futs = self.scheduler.request(None, None if refresh else max_age)
         if futs:
@@ -67,6 +67,9 @@ class ServerContext:
             self.cache.invalidate(), max(0.0, deadline - time.monotonic())
         ):
             pending = list(futs)
+        if host is not None:  # one host of a team store: not what the cache holds, built for this call
+            value = summary(self.app, sources=self.sources, host=host)
+            return with_stale(value, pending, fmt) if pending else with_format(value, fmt)
         snap = self._snapshot(max(0.0, deadline - time.monotonic()))
         if pending:
             return with_stale(snap.json.value, pending, fmt)
