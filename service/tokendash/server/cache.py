@@ -18,6 +18,9 @@ log = logging.getLogger("tokendash.server")
 
 # Rebuild at least this often even when nothing changed, so ages and "today" stay current.
 MAX_AGE_SECONDS = 30.0
+# ... and at most this often: a stream of records (one per LLM call) coalesces into one rebuild per
+# interval instead of keeping a core busy rebuilding.
+MIN_INTERVAL_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +59,12 @@ def with_stale(value: dict[str, Any], stale: Iterable[str], fmt: str) -> dict[st
 
 
 class SummaryCache:
-    def __init__(self, build: Callable[[], dict[str, Any]], max_age: float = MAX_AGE_SECONDS) -> None:
+    def __init__(self, build: Callable[[], dict[str, Any]], max_age: float = MAX_AGE_SECONDS,
+                 min_interval: float = MIN_INTERVAL_SECONDS) -> None:
         self._build = build
         self._max_age = max_age
+        self._min_interval = min_interval
+        self._last_start = float("-inf")
         self._cond = threading.Condition()
         self._wanted = 1  # the first build is wanted from the start
         self._have = 0
@@ -99,9 +105,13 @@ class SummaryCache:
                 while self._wanted == self._have and not self._stopping:
                     if not self._cond.wait(self._max_age):
                         self._wanted += 1  # periodic rebuild
+                not_before = self._last_start + self._min_interval
+                while not self._stopping and time.monotonic() < not_before:
+                    self._cond.wait(not_before - time.monotonic())  # changes landing meanwhile: one build
                 if self._stopping:
                     return
                 version = self._wanted
+                self._last_start = time.monotonic()
             try:
                 value = self._build()
                 js, txt = encode_summary(value)
