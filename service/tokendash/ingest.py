@@ -8,14 +8,17 @@ the store's upsert on the dedupe key makes the order in which workers commit irr
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tokendash.pricing.prices import PriceBook
 from tokendash.sources.base import PartitionedSource, PollBatch, Source
-from tokendash.store.rows import event_rows
+from tokendash.store.rows import StagingFile, event_rows
 
 if TYPE_CHECKING:
     from tokendash.store.repo import Store
@@ -101,16 +104,16 @@ def _store_batch(store: Store, prices: PriceBook, source_id: str, batch: PollBat
 
 def ingest_source(
     store: Store | LazyStore, prices: PriceBook, source: Source, progress: Progress | None = None,
-    workers: int | None = None,
+    workers: int | None = None, pool: ParsePool | None = None,
 ) -> IngestResult:
     res = IngestResult(source.id)
     lazy = _lazy(store)
     try:
         cursors = lazy.load_cursors(source.id)
-        workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        workers = pool.size if pool is not None else workers if workers is not None else default_workers()
         plan = source.plan(cursors) if isinstance(source, PartitionedSource) else None
         if plan is not None and workers > 1 and len(plan.units) > 1 and sum(plan.sizes) >= PARALLEL_MIN_BYTES:
-            _parallel(lazy, prices, source, plan, workers, res, progress)
+            _parallel(lazy, prices, source, plan, workers, res, progress, pool)
         else:
             for batch in source.poll(cursors):
                 res.add(batch, _store_batch(lazy.get(), prices, source.id, batch))
@@ -126,13 +129,46 @@ def ingest_source(
     return res
 
 
-# Worker side. Set in the parent just before the fork and inherited (nothing is pickled but the unit).
-_WORKER: dict[str, Any] = {}
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+class ParsePool:
+    """Parse workers, forked once. ``tokendash ingest`` forks them first thing, before the settings, the
+    store (SQLAlchemy, migrations) and the price data are loaded: the workers load the price data and
+    start parsing while this process loads the rest, instead of one core idling through that start-up."""
+
+    def __init__(self, size: int | None = None) -> None:
+        import multiprocessing as mp
+
+        self.size = size or default_workers()
+        self._pool = mp.get_context("fork").Pool(self.size)
+
+    def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterable[Any]:
+        return self._pool.imap_unordered(fn, items, chunksize=1)
+
+    def close(self) -> None:
+        self._pool.close()
+        self._pool.join()
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._pool.terminate()
+
+
+# Worker side: each task carries the pickled (source, prices, host) of its pass, decoded once per worker.
+_CONTEXT: dict[bytes, tuple[Any, PriceBook, str, str | None]] = {}
 
 
 @dataclass
 class _UnitResult:
-    rows: list[tuple]
+    rows: list[tuple]  # the rows themselves, or nothing when they went to a staging file:
+    staged: tuple[str, int, int] | None  # (staging file, first rowid, last rowid)
     snapshots: list[Any]
     cursors: list[Any]
     bytes_read: int
@@ -141,12 +177,17 @@ class _UnitResult:
     problems: list[str]
 
 
-def _run_unit(unit: Any) -> _UnitResult:
+def _run_unit(task: tuple[bytes, bytes, Any]) -> _UnitResult:
     """Read and price one unit in a worker; the parent stores it. A single writer keeps SQLite's page
     cache warm (two writing connections invalidate each other's on every commit)."""
-    source, prices, host = _WORKER["source"], _WORKER["prices"], _WORKER["host"]
+    token, payload, unit = task
+    ctx = _CONTEXT.get(token)
+    if ctx is None:
+        _CONTEXT.clear()
+        ctx = _CONTEXT[token] = pickle.loads(payload)
+    source, prices, host, staging_dir = ctx
     price = prices.price
-    out = _UnitResult([], [], [], 0, 0, 0, [])
+    out = _UnitResult([], None, [], [], 0, 0, 0, [])
     for batch in source.poll_unit(unit):
         out.rows.extend(event_rows(host, [(e, price(e)) for e in batch.events]))
         out.snapshots.extend(batch.snapshots)
@@ -155,26 +196,65 @@ def _run_unit(unit: Any) -> _UnitResult:
         out.seen += len(batch.events)
         out.malformed += batch.malformed_lines
         out.problems.extend(batch.problems)
+    if staging_dir is not None and out.rows:
+        global _STAGING
+        if _STAGING is None or os.path.dirname(_STAGING.path) != staging_dir:
+            _STAGING = StagingFile(os.path.join(staging_dir, f"worker-{os.getpid()}.db"))
+        first, last = _STAGING.add(out.rows)
+        out.rows, out.staged = [], (_STAGING.path, first, last)
     return out
+
+
+_STAGING: StagingFile | None = None
+
+
+def _staging_dir(url: str) -> str | None:
+    """A fresh folder for this pass's staging files beside a SQLite store (None for other stores, which
+    get the rows themselves). Folders left by a pass that was killed are removed first."""
+    import shutil
+    import tempfile
+
+    from tokendash.store.reader import sqlite_path
+
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    parent = os.path.join(os.path.dirname(os.path.abspath(path)), "staging")
+    os.makedirs(parent, mode=0o700, exist_ok=True)
+    for name in os.listdir(parent):
+        pid = name.partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _parallel(
     lazy: LazyStore, prices: PriceBook, source: Any, plan: Any, workers: int, res: IngestResult,
-    progress: Progress | None,
+    progress: Progress | None, pool: ParsePool | None = None,
 ) -> None:
-    import multiprocessing as mp
-
     first = PollBatch(files=plan.files, planned_bytes=sum(plan.sizes), problems=plan.problems)
     res.add(first, 0)
     if progress is not None:
         progress(source.id, first, 0)
-    # With the store still closed, the workers load the price data themselves while this process opens
-    # the store; with it open (an earlier source), they share what is loaded already.
-    if lazy.opened:
-        prices.warm()
+    own_pool = pool is None
+    if own_pool and lazy.opened:
+        prices.warm()  # forked now: the workers share the price data this process holds
         lazy.get().engine.dispose()  # no open connection may cross the fork (workers never touch it)
-    _WORKER.clear()
-    _WORKER.update(source=source, prices=prices, host=lazy.host)
+    # On SQLite, workers hand their rows over in staging files (see rows.StagingFile) next to the store.
+    staging = _staging_dir(lazy.url)
+    payload = pickle.dumps((source, prices, lazy.host, staging))
+    token = hashlib.sha256(payload).digest()
+    tasks = [(token, payload, unit) for unit in plan.units]
     limit = getattr(source, "batch_events", 10_000)
     pending: list[_UnitResult] = []
     queued = 0
@@ -183,34 +263,43 @@ def _parallel(
         nonlocal queued
         if not pending:
             return
+        snapshots = [s for u in pending for s in u.snapshots]
+        cursors = [c for u in pending for c in u.cursors]
+        staged = [u.staged for u in pending if u.staged is not None]
+        if staged:
+            res.events_written += store.write_staged(source.id, staged, snapshots, cursors)
+            snapshots, cursors = [], []
         rows = [r for u in pending for r in u.rows]
-        res.events_written += store.write_rows(
-            source.id, rows, [s for u in pending for s in u.snapshots], [c for u in pending for c in u.cursors]
-        )
+        if rows or snapshots or cursors:
+            res.events_written += store.write_rows(source.id, rows, snapshots, cursors)
         pending.clear()
         queued = 0
 
-    try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            results = pool.imap_unordered(_run_unit, plan.units, chunksize=1)
-            store = lazy.get()  # opened (and migrated) while the workers parse
-            for unit in results:
-                pending.append(unit)
-                queued += len(unit.rows)
-                res.bytes_read += unit.bytes_read
-                res.events_seen += unit.seen
-                res.malformed_lines += unit.malformed
-                res.problems.extend(unit.problems)
-                if queued >= limit:
-                    flush()
-                if progress is not None:
-                    progress(source.id, PollBatch(bytes_read=unit.bytes_read), unit.seen)
-        flush()
-    finally:
-        _WORKER.clear()
+    with contextlib.ExitStack() as stack:
+        if staging is not None:
+            import shutil
+
+            stack.callback(shutil.rmtree, staging, ignore_errors=True)
+        if pool is None:
+            pool = stack.enter_context(ParsePool(workers))
+        results = pool.imap_unordered(_run_unit, tasks)
+        store = lazy.get()  # opened (and migrated) while the workers parse
+        for unit in results:
+            pending.append(unit)
+            queued += len(unit.rows) + (unit.staged[2] - unit.staged[1] + 1 if unit.staged else 0)
+            res.bytes_read += unit.bytes_read
+            res.events_seen += unit.seen
+            res.malformed_lines += unit.malformed
+            res.problems.extend(unit.problems)
+            if queued >= limit:
+                flush()
+            if progress is not None:
+                progress(source.id, PollBatch(bytes_read=unit.bytes_read), unit.seen)
+        flush()  # before the staging files go
 
 
 def ingest(
-    store: Store | LazyStore, prices: PriceBook, sources: Iterable[Source], progress: Progress | None = None
+    store: Store | LazyStore, prices: PriceBook, sources: Iterable[Source], progress: Progress | None = None,
+    pool: ParsePool | None = None,
 ) -> list[IngestResult]:
-    return [ingest_source(store, prices, s, progress) for s in sources]
+    return [ingest_source(store, prices, s, progress, pool=pool) for s in sources]

@@ -201,6 +201,14 @@ class PriceBook:
         self._sheets: dict[Any, tuple[Any, PriceSheet]] = {}
         self._how: dict[tuple[Any, ...], Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to parse workers: the overrides only; each worker fills its own caches.
+        return {"_overrides": self._overrides}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._overrides = state["_overrides"]
+        self._lookup, self._sheets, self._how = {}, {}, {}
+
     def warm(self) -> None:
         """Load the price data now (before forking workers, so they share it)."""
         from genai_prices.data_snapshot import get_snapshot

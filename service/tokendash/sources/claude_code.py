@@ -108,6 +108,13 @@ def parse_line(obj: dict, project_dir: str) -> UsageEvent | None:
 
 _FAST = {"speed": "fast"}
 _projects: dict[str, str] = {}
+_strings: dict[str | None, str | None] = {}
+
+
+def _shared(value: str | None) -> str | None:
+    """One object per distinct model / session name: the rows pickled from a parse worker to the
+    writer then carry each name once (a third fewer bytes to copy and decode)."""
+    return _strings.setdefault(value, value)
 
 
 def _project(cwd: str) -> str:
@@ -167,6 +174,7 @@ def _fast_event(ln: _Line, project_dir: str) -> UsageEvent | None:
     model = msg.model or ""
     if model == "<synthetic>":
         return None
+    model = _shared(model)
     inp = usage.input_tokens or 0
     out = usage.output_tokens or 0
     cr = usage.cache_read_input_tokens or 0
@@ -184,7 +192,7 @@ def _fast_event(ln: _Line, project_dir: str) -> UsageEvent | None:
         inp, out, cr, cw, cw1h, 0,
         ln.attributionAgent if sidechain else None,
         _project(cwd) if cwd else project_dir,
-        ln.sessionId, None, rank,
+        _shared(ln.sessionId), None, rank,
         Decimal(str(cost)) if cost else None,
         _FAST if speed == "fast" else None,
     )

@@ -32,6 +32,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: a cold ingest inserts ~10^5 random keys
     cur.execute("PRAGMA foreign_keys=ON")
+    # Checkpoint the WAL every ~40 MB instead of every 4 MB: a cold ingest commits ~10^4 rows at a time,
+    # each dirtying more than 4 MB of index pages, and a checkpoint (with its fsync) after every commit
+    # cost a third of the writer's time. The file is cut back to 64 MB after a checkpoint.
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
+    cur.execute("PRAGMA journal_size_limit=67108864")
     cur.close()
 
 
