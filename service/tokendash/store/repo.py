@@ -61,8 +61,12 @@ class Store:
         ph = "?" if self.sqlite else "%s"
         n = len(_EVENT_COLS.split(", "))
         sets = ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
+        # Of two copies with the same rank (a resumed session repeats its parent's lines) the smaller
+        # session id wins, whatever order they arrive in: parallel and serial passes store the same rows.
         self._upsert_tail = (
-            f"ON CONFLICT (source, dedupe_key) DO UPDATE SET {sets} WHERE excluded.rank > usage_events.rank"
+            f"ON CONFLICT (source, dedupe_key) DO UPDATE SET {sets} WHERE excluded.rank > usage_events.rank "
+            "OR (excluded.rank = usage_events.rank "
+            "AND COALESCE(excluded.session, '') < COALESCE(usage_events.session, ''))"
         )
         self._upsert_sql = f"INSERT INTO usage_events ({_EVENT_COLS}) VALUES ({', '.join([ph] * n)}) {self._upsert_tail}"
         self._ph = ph
