@@ -57,3 +57,27 @@ def test_a_failed_rebuild_keeps_the_last_good_dashboard() -> None:
         assert b'"text"' in cache.snapshot.text.json and b'"text"' not in cache.snapshot.json.json
     finally:
         cache.stop()
+
+
+def test_usage_answers_are_kept_until_the_data_changes(tmp_path: Any) -> None:
+    # A report is a full scan; the sidecar answers a repeated one from memory, and a write (here a
+    # record; a source pass goes through the same signal) makes the next answer include it.
+    from tests.sidecar.harness import RunningSidecar, make_app
+
+    app = make_app(tmp_path)
+    sidecar = RunningSidecar(app, []).start()
+    try:
+        def record(key: str, tokens: int) -> None:
+            sidecar.rpc("token-dashboard.record", {"events": [
+                {"idempotencyKey": key, "provider": "openai", "model": "gpt-4o", "input": tokens}]})
+
+        record("a", 100)
+        params = {"groupBy": ["provider"], "since": "all"}
+        first = sidecar.rpc("token-dashboard.usage", params)
+        assert first["totals"]["tokens"]["input"] == 100
+        assert sidecar.ctx._memo  # the answer is kept
+        assert sidecar.rpc("token-dashboard.usage", params) == first
+        record("b", 23)
+        assert sidecar.rpc("token-dashboard.usage", params)["totals"]["tokens"]["input"] == 123
+    finally:
+        sidecar.stop()

@@ -105,3 +105,30 @@ def test_refresh_through_the_sidecar(pair: tuple[Cli, Cli]) -> None:
     assert {s["id"]: s for s in out["sources"]}["claude-code"]["ok"]
     res = json.loads(remote.run("call", "refresh", "--params", '{"sources": ["claude-code"]}').stdout)
     assert res["results"][0]["source"] == "claude-code" and res["results"][0]["ok"]
+
+
+def test_ingest_goes_through_the_sidecar(tmp_path: Path) -> None:
+    # With a sidecar running, `tokendash ingest` asks it for the pass (its scheduler owns the sources)
+    # and prints the same fields as a pass in this process; appended lines are read once, by it.
+    claude = tmp_path / "claude"
+    manifest = gen_corpus(claude, files=2, assistant_lines=100, seed=5, end_date=recent_day(3), days=2)
+    local = Cli(tmp_path, claude=claude)
+    p, url = serve_process(local)
+    remote = Cli(tmp_path, claude=claude)
+    remote.env["TOKENDASH_URL"] = url
+    try:
+        first = remote.json("ingest", "--json")
+        (cc,) = [r for r in first["results"] if r["source"] == "claude-code"]
+        assert set(cc) == {"source", "ok", "error", "files", "bytesRead", "eventsSeen", "items", "snapshots",
+                           "malformedLines", "problems"}
+        assert cc["ok"] and cc["error"] is None
+        assert remote.json("report", "daily", "--tz", "UTC")["totals"]["tokens"]["total"] == \
+            manifest["dedupTotals"]["totalTokens"]
+        # The sidecar did the reading: a pass in this process finds nothing left to read.
+        again = local.json("ingest", "--local", "--json")["results"]
+        assert [r["bytesRead"] for r in again if r["source"] == "claude-code"] == [0]
+        bad = remote.run("ingest", "--source", "nope", check=False)
+        assert bad.returncode == 2 and "nope" in bad.stderr
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0

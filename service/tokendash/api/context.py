@@ -59,4 +59,7 @@ def refresh_result(r: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"source": r.source, "ok": r.ok, "items": r.events_written}
     if r.error:
         out["error"] = r.error
+    if r.files or r.bytes_read or r.events_seen or r.malformed_lines or r.problems:  # a local source read
+        out.update(files=r.files, bytesRead=r.bytes_read, eventsSeen=r.events_seen, snapshots=r.snapshots,
+                   malformedLines=r.malformed_lines, problems=list(r.problems))
     return out

@@ -184,8 +184,13 @@ def usage(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     q = UsageQuery.from_params({k: v for k, v in p.items() if k != "scope"}, app.timezone)
     if host is not None and "host" not in q.filters:
         q.filters = {**q.filters, "host": [host]}
-    with app.reader() as conn:
-        return run(conn, q)
+
+    def compute() -> dict[str, Any]:
+        with app.reader() as conn:
+            return run(conn, q)
+
+    memo = getattr(ctx, "memo", None)  # the sidecar keeps answers until the data changes
+    return memo(("usage", repr(q)), compute) if memo is not None else compute()
 
 
 def host_id(app: Any) -> str:

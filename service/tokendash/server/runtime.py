@@ -4,7 +4,9 @@ through the scheduler (single flight), and ``status`` answers within its timeout
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import wait
 from typing import Any
 
@@ -15,6 +17,7 @@ from tokendash.server.cache import Snapshot, SummaryCache, with_format, with_sta
 from tokendash.server.scheduler import Scheduler
 
 RECORD_WAIT_SECONDS = 5.0
+MEMO_ENTRIES = 64
 WARMING_UP = "the dashboard is still being built from the store; try again in a moment"
 
 
@@ -23,7 +26,30 @@ class ServerContext:
         self.app = app
         self.sources = list(app.sources() if sources is None else sources)
         self.cache = SummaryCache(lambda: summary(app, sources=self.sources))
-        self.scheduler = Scheduler(app, self.sources, self.cache.invalidate)
+        self.scheduler = Scheduler(app, self.sources, self._data_changed)
+        # ``usage`` answers by resolved query, until the data changes (a report is a full scan).
+        self._memo: dict[Any, Any] = {}
+        self._memo_gen = 0
+        self._memo_lock = threading.Lock()
+
+    def _data_changed(self) -> int:
+        with self._memo_lock:
+            self._memo.clear()
+            self._memo_gen += 1
+        return self.cache.invalidate()
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._memo_lock:
+            if key in self._memo:
+                return self._memo[key]
+            gen = self._memo_gen
+        value = compute()
+        with self._memo_lock:
+            if gen == self._memo_gen:  # nothing changed while it was computed
+                if len(self._memo) >= MEMO_ENTRIES:
+                    self._memo.pop(next(iter(self._memo)))
+                self._memo[key] = value
+        return value
 
     def start(self) -> None:
         self.cache.start()
@@ -91,7 +117,7 @@ class ServerContext:
 
     def changed(self) -> None:
         # Read your writes: the next read after a record sees it (bounded; the rebuild goes on anyway).
-        self.cache.wait_for(self.cache.invalidate(), RECORD_WAIT_SECONDS)
+        self.cache.wait_for(self._data_changed(), RECORD_WAIT_SECONDS)
 
     def source_ids(self) -> list[str]:
         return [s.id for s in self.sources]

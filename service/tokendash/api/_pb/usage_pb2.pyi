@@ -355,7 +355,7 @@ class UsageRecord(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., timestamp: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., project: _Optional[str] = ..., session: _Optional[str] = ..., channel: _Optional[str] = ..., input: _Optional[int] = ..., output: _Optional[int] = ..., cache_read: _Optional[int] = ..., cache_write: _Optional[int] = ..., reasoning: _Optional[int] = ..., cost_usd: _Optional[float] = ...) -> None: ...
 
 class RefreshResult(_message.Message):
-    __slots__ = ("source", "ok", "error", "items", "requests", "seconds", "endpoints")
+    __slots__ = ("source", "ok", "error", "items", "requests", "seconds", "endpoints", "files", "bytes_read", "events_seen", "snapshots", "malformed_lines", "problems")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -363,6 +363,12 @@ class RefreshResult(_message.Message):
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
     ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_READ_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_SEEN_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    MALFORMED_LINES_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
     source: str
     ok: bool
     error: str
@@ -370,7 +376,13 @@ class RefreshResult(_message.Message):
     requests: int
     seconds: float
     endpoints: _containers.RepeatedCompositeFieldContainer[EndpointStatus]
-    def __init__(self, source: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., items: _Optional[int] = ..., requests: _Optional[int] = ..., seconds: _Optional[float] = ..., endpoints: _Optional[_Iterable[_Union[EndpointStatus, _Mapping]]] = ...) -> None: ...
+    files: int
+    bytes_read: int
+    events_seen: int
+    snapshots: int
+    malformed_lines: int
+    problems: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., items: _Optional[int] = ..., requests: _Optional[int] = ..., seconds: _Optional[float] = ..., endpoints: _Optional[_Iterable[_Union[EndpointStatus, _Mapping]]] = ..., files: _Optional[int] = ..., bytes_read: _Optional[int] = ..., events_seen: _Optional[int] = ..., snapshots: _Optional[int] = ..., malformed_lines: _Optional[int] = ..., problems: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DashboardSummary(_message.Message):
     __slots__ = ("timestamp", "age_seconds", "stale", "currency", "providers", "total_balance_usd", "total_daily_cost_usd", "total_runway_days", "periods", "by_provider", "by_model", "by_agent", "by_project", "by_source", "budgets", "alerts", "sources", "text")
