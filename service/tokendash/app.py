@@ -72,12 +72,17 @@ class App:
         """A read-only connection for queries: plain sqlite3 when possible (fast start), else the engine."""
         from tokendash.store.reader import read_connection
 
-        return read_connection(self._quick.effective_database_url, lambda: self.store.engine)
+        return read_connection(self.database_url, lambda: self.store.engine)
 
     def sources(self, only: list[str] | None = None) -> list[Any]:
         from tokendash.sources.registry import build_sources
 
         return build_sources(self.settings, only)
+
+    @property
+    def database_url(self) -> str:
+        """The store's URL, without building the settings model when it is not built already."""
+        return self._quick.effective_database_url
 
     @property
     def timezone(self) -> str:

@@ -98,3 +98,21 @@ def test_status_text_and_json(filled: tuple[Cli, dict]) -> None:
     text = cli.run("status").stdout
     assert text.startswith("📊") and "Last updated" in text
     json.dumps(st)  # plain JSON
+
+
+def test_a_report_loads_neither_the_settings_model_nor_the_orm(filled: tuple[Cli, dict]) -> None:
+    # `tokendash report` on a SQLite store at the current schema is start-up bound (≥10× faster than
+    # ccusage): it reads the store URL and time zone itself and queries with plain sqlite3.
+    import subprocess
+    import sys
+
+    cli, manifest = filled
+    code = (
+        "import sys\nfrom tokendash.cli import main\nsys.argv = ['tokendash', 'report', 'daily', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pydantic_settings', 'pydantic', 'sqlalchemy', 'alembic', 'genai_prices')"
+        " if m in sys.modules), file=sys.stderr)"
+    )
+    p = subprocess.run([sys.executable, "-c", code], env=cli.env, capture_output=True, text=True, timeout=60)
+    assert json.loads(p.stdout)["totals"]["tokens"]["total"] == manifest["dedupTotals"]["totalTokens"]
+    assert p.stderr.strip() == "[]"

@@ -38,7 +38,7 @@ class LocalContext:
     def cached(self, fmt: str) -> dict[str, Any]:
         return self.status(max_age=float("inf"), refresh=False, timeout=0, fmt=fmt)
 
-    def refresh(self, sources: list[str] | None, timeout: float) -> list[dict[str, Any]]:
+    def refresh(self, sources: list[str] | None, timeout: float, wait_dashboard: bool = True) -> list[dict[str, Any]]:
         from tokendash.ingest import ingest
 
         app = self.app

@@ -43,7 +43,7 @@ class Context(Protocol):
         """The current dashboard (from memory in the sidecar)."""
         ...
 
-    def refresh(self, sources: list[str] | None, timeout: float) -> list[dict[str, Any]]: ...
+    def refresh(self, sources: list[str] | None, timeout: float, wait_dashboard: bool = True) -> list[dict[str, Any]]: ...
 
     def source_ids(self) -> list[str]: ...
 
@@ -134,7 +134,7 @@ def scope_host(app: Any, p: Mapping[str, Any]) -> str | None:
     """The host a ``scope`` param restricts to, or None for every row. SPEC §8: ``host`` is the default
     on SQLite and ``team`` on PostgreSQL; an unscoped SQLite file is not filtered, because its older rows
     may carry an earlier host id of this same machine (``TOKENDASH_HOST_ID`` changed)."""
-    sqlite = app.settings.effective_database_url.startswith("sqlite")
+    sqlite = app.database_url.startswith("sqlite")
     scope = P.choice(p, "scope", "host" if sqlite else "team", ("host", "team"))
     if scope == "host" and (not sqlite or "scope" in p):
         return host_id(app)
@@ -317,15 +317,16 @@ def record(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def refresh(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    p = P.as_object(params, {"sources", "timeoutSeconds"})
+    p = P.as_object(params, {"sources", "timeoutSeconds", "waitForDashboard"})
     wanted = P.string_list(p, "sources")
     timeout = P.number(p, "timeoutSeconds", 30.0, 0, 600)
+    wait_dashboard = P.boolean(p, "waitForDashboard", True)
     if wanted is not None:
         known = set(ctx.source_ids())
         for i, sid in enumerate(wanted):
             if sid not in known:
                 raise InvalidParams(f"sources[{i}]", f"unknown source {sid!r}; use {', '.join(sorted(known))}")
-    return {"results": ctx.refresh(wanted, timeout)}
+    return {"results": ctx.refresh(wanted, timeout, wait_dashboard)}
 
 
 METHODS: dict[str, Method] = {

@@ -60,7 +60,7 @@ def _via_sidecar(ctx: click.Context, only: tuple[str, ...]) -> list[dict] | None
     from tokendash.cli.client import NoSidecar, call_sidecar, endpoint
 
     url, token = endpoint()
-    params: dict = {"timeoutSeconds": 600}
+    params: dict = {"timeoutSeconds": 600, "waitForDashboard": False}
     if only:
         params["sources"] = list(only)
     try:

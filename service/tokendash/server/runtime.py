@@ -101,7 +101,7 @@ class ServerContext:
             return with_stale(snap.json.value, pending, fmt)
         return snap.get(fmt)
 
-    def refresh(self, sources: list[str] | None, timeout: float) -> list[dict[str, Any]]:
+    def refresh(self, sources: list[str] | None, timeout: float, wait_dashboard: bool = True) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         futs = self.scheduler.request(sources)
         wait(list(futs.values()), timeout=timeout)
@@ -112,7 +112,9 @@ class ServerContext:
             else:
                 out.append({"source": sid, "ok": False, "items": 0,
                             "error": f"{sid}: still running after {timeout:g} s (it goes on in the background)"})
-        self.cache.wait_for(self.cache.invalidate(), max(0.0, deadline - time.monotonic()))
+        version = self.cache.invalidate()
+        if wait_dashboard:  # read your writes in `cached`; `tokendash ingest` only needs them stored
+            self.cache.wait_for(version, max(0.0, deadline - time.monotonic()))
         return out
 
     def changed(self) -> None:

@@ -275,12 +275,14 @@ class RecordResponse(_message.Message):
     def __init__(self, accepted: _Optional[int] = ..., duplicates: _Optional[int] = ...) -> None: ...
 
 class RefreshRequest(_message.Message):
-    __slots__ = ("sources", "timeout_seconds")
+    __slots__ = ("sources", "timeout_seconds", "wait_for_dashboard")
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_DASHBOARD_FIELD_NUMBER: _ClassVar[int]
     sources: _containers.RepeatedScalarFieldContainer[str]
     timeout_seconds: float
-    def __init__(self, sources: _Optional[_Iterable[str]] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+    wait_for_dashboard: bool
+    def __init__(self, sources: _Optional[_Iterable[str]] = ..., timeout_seconds: _Optional[float] = ..., wait_for_dashboard: _Optional[bool] = ...) -> None: ...
 
 class RefreshResponse(_message.Message):
     __slots__ = ("results",)
