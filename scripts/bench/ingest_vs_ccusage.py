@@ -658,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(text)
     raw = {"figures": fig, "verdicts": verdicts, "targets": TARGETS, "totals": bench.totals, "machine": info,
            "problems": bench.problems, "command": cmd,
-           "walls": {k: [r.wall for r in v] for k, v in bench.samples.items()}, "warm": bench.warm}
+           "walls": {k: [r.wall for r in v] for k, v in bench.samples.items()}}
     args.out.with_suffix(".json").write_text(json.dumps(raw, indent=1) + "\n")
     log(f"wrote {args.out} and {args.out.with_suffix('.json')}")
     if bench.problems:
