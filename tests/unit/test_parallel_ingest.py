@@ -24,8 +24,8 @@ def _rows(db: Path) -> list[tuple]:
         return c.execute(f"SELECT {ROW} FROM usage_events ORDER BY source, dedupe_key").fetchall()
 
 
-def _pass(home: Path, claude: Path, pool: ParsePool | None) -> list:
-    url = f"sqlite:///{home / 'tokendash.db'}"
+def _pass(home: Path, claude: Path, pool: ParsePool | None, url: str | None = None) -> list:
+    url = url or f"sqlite:///{home / 'tokendash.db'}"
     lazy = LazyStore(lambda: Store(open_store(url), host_id="h"), url, "h")
     return ingest(lazy, PriceBook(), [ClaudeCodeSource([claude], batch_events=300)], pool=pool)
 
@@ -48,6 +48,25 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(rows) == manifest["dedupTotals"]["entries"]
     assert sum(r[6] + r[7] + r[8] + r[9] for r in rows) == manifest["dedupTotals"]["totalTokens"]
     assert parallel.events_seen == serial.events_seen and again.events_written == 0 and again.bytes_read == 0
+
+
+def test_parallel_on_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_database: str) -> None:
+    # No staging files there: the workers' rows travel to the writer as they are.
+    claude = tmp_path / "claude"
+    manifest = gen_corpus(claude, files=12, assistant_lines=1500, seed=12, dup_rate=0.6, resume_rate=0.4)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    with ParsePool(2) as pool:
+        (res,) = _pass(tmp_path, claude, pool, pg_database)
+    assert res.ok, res.error
+    (serial,) = _pass(tmp_path / "serial", claude, None)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_database.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as c:
+        rows = [tuple(r) for r in c.execute(text(f"SELECT {ROW} FROM usage_events ORDER BY source, dedupe_key"))]
+    engine.dispose()
+    assert sorted(rows) == sorted(_rows(tmp_path / "serial" / "tokendash.db"))
+    assert sum(r[6] + r[7] + r[8] + r[9] for r in rows) == manifest["dedupTotals"]["totalTokens"]
 
 
 def test_staging_left_by_a_killed_pass_is_removed(tmp_path: Path) -> None:
