@@ -28,6 +28,7 @@ def test_doctor_before_and_after_ingest(tmp_path: Path) -> None:
     cli = Cli(tmp_path, claude=claude)
     out = cli.run("doctor", "--no-settings").stdout
     assert "source claude-code" in out and "never ingested" in out and "run `tokendash ingest`" in out
+    assert "source openai       no key" in out and "set OPENAI_ADMIN_KEY" in out  # where to put the key
     cli.run("ingest")
     doc = cli.json("doctor")
     assert doc["ok"] is True

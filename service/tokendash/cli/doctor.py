@@ -110,8 +110,11 @@ def _source_checks(app: Any) -> list[Check]:
             continue
         st = states.get(name)
         if not configured:
-            out.append(Check(f"source {name}", "info", f"nothing found{f' in {where}' if where else ''}",
-                             "set the agent's directory variable if it lives elsewhere"))
+            if getattr(src, "kind", "local") == "api":
+                out.append(Check(f"source {name}", "info", "no key", _key_hint_for(name)))
+            else:
+                out.append(Check(f"source {name}", "info", f"nothing found{f' in {where}' if where else ''}",
+                                 "set the agent's directory variable if it lives elsewhere"))
             continue
         if st is None:
             out.append(Check(f"source {name}", "warn", f"found {where}, never ingested", "run `tokendash ingest`"))
@@ -211,3 +214,13 @@ def doctor(ctx: click.Context, as_json: bool, show_settings: bool) -> None:
             click.echo(json.dumps(app.settings.masked(), indent=2, sort_keys=True, default=str))
     if failed:
         ctx.exit(1)
+
+
+def _key_hint_for(provider: str) -> str:
+    """Where a provider's key is looked for (SPEC §3), for the doctor's hint."""
+    from tokendash.providers.keys import KEYS
+
+    specs = KEYS.get(provider, {})
+    names = " or ".join(sorted({s.var for s in specs.values()}))
+    in_config = any(s.config_provider for s in specs.values())
+    return f"set {names}" + (f" (or models.providers.{provider}.apiKey in openclaw.json)" if in_config else "")
