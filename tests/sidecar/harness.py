@@ -29,11 +29,11 @@ SERVICE = "/tokendash.v1.TokenDashboardService/"
 def make_app(tmp: Path, claude: Path | None = None, **settings: Any) -> App:
     empty = tmp / "empty"
     empty.mkdir(exist_ok=True)
-    return App(load_settings(
-        home=tmp / "home", http_addr="127.0.0.1:0", grpc_addr="127.0.0.1:0", timezone="UTC",
-        claude_config_dir=str(claude or empty), codex_home=str(empty), openclaw_state_dir=str(empty),
+    return App(load_settings(**{
+        "home": tmp / "home", "http_addr": "127.0.0.1:0", "grpc_addr": "127.0.0.1:0", "timezone": "UTC",
+        "claude_config_dir": str(claude or empty), "codex_home": str(empty), "openclaw_state_dir": str(empty),
         **settings,
-    ))
+    }))
 
 
 def recent_day(days_ago: int = 0) -> str:

@@ -86,9 +86,28 @@ def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = Non
             subscription=app.subscription_sources(),
             host=host,
         )
+        s["budgets"] = _budgets(app, conn, now)
     if host is None:  # the provider view is of the whole account; one host's dashboard stays its own usage
         _provider_figures(app, s, now)
     return s
+
+
+def _budgets(app: Any, conn: Any, now_ms: int) -> list[dict[str, Any]]:
+    """``[BudgetStatus]`` of the configured budgets, in the display currency their limits are in."""
+    settings = app.settings
+    if not settings.budgets:
+        return []
+    from tokendash.accounting.budgets import evaluate_budgets
+    from tokendash.errors import ConfigError
+    from tokendash.health.fx import Money
+
+    try:
+        money = Money.display(settings.currency, settings.fx)
+    except ConfigError as e:  # limits in a currency without a rate cannot be compared; doctor says so too
+        log.error("budgets not evaluated: %s", e)
+        return []
+    return evaluate_budgets(conn, settings.budgets, tz_name=app.timezone, now_ms=now_ms, from_usd=money.from_usd,
+                            currency=money.currency, subscription=app.subscription_sources())
 
 
 def _provider_figures(app: Any, s: dict[str, Any], now_ms: int) -> None:
@@ -269,8 +288,20 @@ def budget_check(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     block = state == "exceeded" and ctx.app.settings.enforcement.mode == "block"
     out: dict[str, Any] = {"allow": not block, "state": state, "budgetIds": [b["id"] for b in hit]}
     if worst is not None and state != "ok":
-        out["reason"] = f"budget {worst['id']} is {state} ({worst.get('percent', 0):.0f} % of its limit)"
+        out["reason"] = _budget_reason(worst)
     return out
+
+
+def _budget_reason(b: Mapping[str, Any]) -> str:
+    """Names the budget, where it stands and when it resets (the next period's first local day)."""
+    from datetime import date, timedelta
+
+    text = (f"budget {b['id']} ({b.get('period', '')}) is {b.get('state')}: {b.get('spent', 0):.2f} of "
+            f"{b.get('limit', 0):.2f} {b.get('currency', '')} ({b.get('percent', 0):.0f} %)")
+    end = b.get("periodEnd")
+    if end:
+        text += f"; it resets on {(date.fromisoformat(end) + timedelta(days=1)).isoformat()}"
+    return text
 
 
 def alerts(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ COMMANDS = {
     "call": "tokendash.cli.call:call",
     "providers": "tokendash.cli.providers:providers",
     "burn": "tokendash.cli.burn:burn",
+    "budgets": "tokendash.cli.budgets:budgets",
     "health": "tokendash.cli.health:health",
     "server-status": "tokendash.cli.server_status:server_status",
 }

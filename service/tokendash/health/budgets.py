@@ -10,41 +10,15 @@ when one is configured. With no budget configured the result says so; there is n
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from collections.abc import Iterable
 from typing import Any
 
-from tokendash.accounting.aggregate import UsageQuery, usage
-from tokendash.accounting.timezones import local_midnight_ms, today, zone
+from tokendash.accounting.budgets import budget_state, evaluate_budgets, period_bounds
 from tokendash.health.fx import Money
 
-STATES = ("warning", "critical", "exceeded")
+__all__ = ["budget_recommendations", "budget_remaining", "budget_state", "period_bounds"]
+
 NONE_CONFIGURED = "no budgets configured (add [[budgets]] to config.toml)"
-
-
-def period_bounds(period: str, day: date) -> tuple[date, date]:
-    """First and last local day of the budget period holding ``day``."""
-    if period == "daily":
-        return day, day
-    if period == "weekly":
-        start = day - timedelta(days=day.weekday())
-        return start, start + timedelta(days=6)
-    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def budget_state(percent: float, thresholds: Sequence[float]) -> str:
-    state = "ok"
-    for name, limit in zip(STATES, sorted(thresholds), strict=False):
-        if percent >= limit:
-            state = name
-    return state
-
-
-def _spent_usd(conn: Any, tz_name: str, start_ms: int, end_ms: int, filters: dict[str, list[str]],
-               subscription: set[str]) -> float:
-    q = UsageQuery(timezone=tz_name, group_by=["source"], filters=filters, start_ms=start_ms, end_ms=end_ms)
-    return sum(r["costUsd"] for r in usage(conn, q)["rows"] if r["source"] not in subscription)
 
 
 def budget_remaining(conn: Any, budgets: Iterable[Any], *, tz_name: str, now_ms: int, money: Money,
@@ -53,30 +27,14 @@ def budget_remaining(conn: Any, budgets: Iterable[Any], *, tz_name: str, now_ms:
     budgets = list(budgets)
     if not budgets:
         return {"budgets": [], "budgetNote": NONE_CONFIGURED}
-    tz = zone(tz_name)
-    day = today(tz, now_ms)
-    sub = set(subscription)
-    out: dict[str, Any] = {"budgets": []}
-    for b in budgets:
-        start, end = period_bounds(b.period, day)
-        scope = {k: v for k, v in b.scope.model_dump().items() if v is not None}
-        spent = money.from_usd(_spent_usd(conn, tz_name, local_midnight_ms(start, tz), now_ms + 1,
-                                          {k: [v] for k, v in scope.items()}, sub))
-        percent = spent / b.limit * 100
-        out["budgets"].append({
-            "id": b.id,
-            "period": b.period,
-            "scope": scope,
-            "limit": b.limit,
-            "spent": spent,
-            "percent": percent,
-            "state": budget_state(percent, b.thresholds),
-            "currency": money.currency,
-            "periodStart": start.isoformat(),
-            "periodEnd": end.isoformat(),
-        })
-        if b.period == "monthly" and not scope and "budgetRemaining" not in out:
-            out["budgetRemaining"] = b.limit - spent
+    out: dict[str, Any] = {"budgets": evaluate_budgets(
+        conn, budgets, tz_name=tz_name, now_ms=now_ms, from_usd=money.from_usd, currency=money.currency,
+        subscription=subscription,
+    )}
+    for b in out["budgets"]:
+        if b["period"] == "monthly" and not b["scope"]:
+            out["budgetRemaining"] = b["limit"] - b["spent"]
+            break
     return out
 
 
