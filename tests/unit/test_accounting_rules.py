@@ -68,7 +68,8 @@ def test_store_outlives_deleted_and_rotated_logs(tmp_path: Path) -> None:
 def test_subscription_source_is_shown_but_not_spent(tmp_path: Path) -> None:
     claude = tmp_path / ".claude"
     now = datetime.now(UTC).replace(microsecond=0)
-    ts = (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    since_midnight = now - now.replace(hour=0, minute=0, second=0)
+    ts = (now - min(timedelta(minutes=5), since_midnight / 2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # today, UTC
     _write(claude / "projects" / "-home-u-proj" / "a.jsonl", [_line("msg_1", "req_1", ts, out=1000)])
     cli = Cli(tmp_path, claude=claude)
     cli.env["TOKENDASH_TIMEZONE"] = "UTC"
