@@ -89,7 +89,32 @@ def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = Non
         s["budgets"] = _budgets(app, conn, now)
     if host is None:  # the provider view is of the whole account; one host's dashboard stays its own usage
         _provider_figures(app, s, now)
+        s["alerts"] = _alerts(app, s, now)
     return s
+
+
+def _alerts(app: Any, s: dict[str, Any], now_ms: int) -> list[dict[str, Any]]:
+    """The stored alerts after reconciling them with what holds now (``tokendash.alerts``)."""
+    from tokendash.accounting.aggregate import UsageQuery
+    from tokendash.accounting.aggregate import usage as run
+    from tokendash.accounting.timezones import local_midnight_ms, today, zone
+    from tokendash.alerts import conditions, reconcile, stored_alerts
+
+    try:
+        tz = zone(app.timezone)
+        q = UsageQuery(timezone=app.timezone, group_by=["provider", "source"],
+                       start_ms=local_midnight_ms(today(tz, now_ms), tz), end_ms=now_ms + 1)
+        sub = app.subscription_sources()
+        spent: dict[str, float] = {}
+        with app.reader() as conn:
+            for r in run(conn, q)["rows"]:
+                if r["source"] not in sub:
+                    spent[r["provider"]] = spent.get(r["provider"], 0.0) + r["costUsd"]
+        reconcile(app.store.engine, conditions(s, app.settings.alert_thresholds, spent), now_ms)
+        return stored_alerts(app.store.engine)
+    except Exception:  # alerts must never cost the dashboard
+        log.exception("alerts were not evaluated")
+        return list(s.get("alerts") or [])
 
 
 def _budgets(app: Any, conn: Any, now_ms: int) -> list[dict[str, Any]]:

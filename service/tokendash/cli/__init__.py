@@ -23,6 +23,7 @@ COMMANDS = {
     "providers": "tokendash.cli.providers:providers",
     "burn": "tokendash.cli.burn:burn",
     "budgets": "tokendash.cli.budgets:budgets",
+    "alerts": "tokendash.cli.alerts:alerts",
     "health": "tokendash.cli.health:health",
     "server-status": "tokendash.cli.server_status:server_status",
 }

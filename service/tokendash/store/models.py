@@ -156,3 +156,19 @@ provider_state = Table(
     Column("items", BigInteger, nullable=False, default=0),
     Column("requests", BigInteger, nullable=False, default=0),
 )
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(256), primary_key=True),  # type:scope, e.g. "budget:month-all"
+    Column("type", String(32), nullable=False),
+    Column("scope", String(256), nullable=False),
+    Column("provider_id", String(64)),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # open | resolved
+    Column("message", Text, nullable=False),
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("resolved_ms", BigInteger),
+    Index("ix_alerts_state", "state"),
+)
