@@ -99,7 +99,7 @@ class IngestResult:
 
 def _store_batch(store: Store, prices: PriceBook, source_id: str, batch: PollBatch) -> int:
     priced = [(e, prices.price(e)) for e in batch.events]
-    return store.write_batch(source_id, priced, batch.snapshots, batch.cursors)
+    return store.write_batch(source_id, priced, batch.snapshots, batch.cursors, batch.supersedes)
 
 
 def ingest_source(

@@ -7,7 +7,6 @@ reach the store (SPEC §13); prompt or response text is not a field at all.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 from tokendash.errors import InvalidParams
 from tokendash.sources.base import UsageEvent
+from tokendash.sources.runs import RECORD_SOURCE, record_dedupe_key
 
 MAX_EVENTS = 1000
 MAX_KEY = 200
@@ -100,9 +100,9 @@ def _event(ev: Any, where: str) -> UsageEvent:
     if counts["reasoning"] > counts["output"]:
         raise InvalidParams(f"{where}.reasoning", "is a part of output and cannot exceed it")
     return UsageEvent(
-        source="record",
+        source=RECORD_SOURCE,
         # The key may carry anything the caller chose; the store keeps only its hash.
-        dedupe_key=hashlib.sha256(key.encode()).hexdigest(),
+        dedupe_key=record_dedupe_key(key),
         ts_ms=_ts(ev, where),
         provider=(_text(ev, "provider", where, required=True) or "").lower(),
         model=_text(ev, "model", where, required=True) or "",

@@ -104,6 +104,9 @@ class PollBatch:
     planned_bytes: int = 0
     # Human-readable problems that did not stop the poll (unreadable file, malformed line at …).
     problems: list[str] = field(default_factory=list)
+    # ``(source, dedupe key)`` of events of another source that this batch's events replace (an
+    # OpenClaw run recorded live, now read call by call from its transcript: see sources/runs.py).
+    supersedes: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

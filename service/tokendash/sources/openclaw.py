@@ -17,6 +17,9 @@ The model of a message without one comes from ``model_change`` or ``custom``/``m
 entries, else from ``session_windows``. A non-zero ``usage.cost.total`` is OpenClaw's own figure and
 is used as the reported cost (SPEC §5 rule 4); zero means unknown, not free.
 
+A row of a run the plugin already recorded live (``message.__openclaw.runId``) supersedes that record
+(``sources/runs.py``), so the run counts once.
+
 The dedupe key is agent + session id + event id, so the same event read from the database, a hot
 JSONL file, its ``.deleted``/``.reset`` archive after a rename, or a cold archive counts once; the
 database copy ranks highest (it carries the session key and channel).
@@ -47,6 +50,7 @@ from tokendash.config.openclaw import default_state_dir
 from tokendash.sources.base import FileCursor, PollBatch, UsageEvent
 from tokendash.sources.claude_code import iso_to_ms
 from tokendash.sources.files import Unreadable, read_new_lines, read_whole
+from tokendash.sources.runs import superseded_record
 
 SOURCE_ID = "openclaw"
 PARSER_VERSION = 1
@@ -176,8 +180,16 @@ class _Sink:
     def __init__(self, where: str) -> None:
         self.where = where
         self.events: list[UsageEvent] = []
+        self.supersedes: list[tuple[str, str]] = []
         self.malformed = 0
         self.problems: list[str] = []
+
+    def add(self, ev: UsageEvent, obj: dict[str, Any], agent: str, session_id: str) -> None:
+        self.events.append(ev)
+        meta = obj["message"].get("__openclaw")
+        run = meta.get("runId") if isinstance(meta, dict) else None
+        if isinstance(run, str) and run:
+            self.supersedes.append(superseded_record(agent, session_id, run))
 
     def bad(self, what: str, e: Exception | str) -> None:
         self.malformed += 1
@@ -187,6 +199,7 @@ class _Sink:
 
     def into(self, batch: PollBatch) -> None:
         batch.events.extend(self.events)
+        batch.supersedes.extend(self.supersedes)
         batch.malformed_lines += self.malformed
         batch.problems.extend(self.problems)
 
@@ -206,7 +219,7 @@ def parse_lines(data: bytes, sess: Session, agent: str, sink: _Sink) -> None:
             sink.bad(f"line {lineno} of the new data", e)
             continue
         if ev is not None:
-            sink.events.append(ev)
+            sink.add(ev, obj, agent, sess.id)
 
 
 def _session_from_name(path: str) -> str:
@@ -339,7 +352,7 @@ class _DbReader:
                     self.sink.bad(f"session {session_id} seq {seq}", e)
                     continue
                 if ev is not None:
-                    self.sink.events.append(ev)
+                    self.sink.add(ev, obj, self.agent, session_id)
             if len(self.sink.events) >= BATCH_EVENTS:
                 self.marks[session_id] = rows[-1][0]
                 yield
@@ -502,4 +515,5 @@ def _merge(into: PollBatch, part: PollBatch) -> PollBatch:
     into.bytes_read += part.bytes_read
     into.malformed_lines += part.malformed_lines
     into.problems.extend(part.problems)
+    into.supersedes.extend(part.supersedes)
     return into

@@ -79,18 +79,22 @@ class Store:
         events: Sequence[tuple[UsageEvent, Priced]],
         snapshots: Iterable[Snapshot] = (),
         cursors: Iterable[FileCursor] = (),
+        supersedes: Sequence[tuple[str, str]] = (),
     ) -> int:
         """Store one batch atomically; returns the number of event rows inserted or improved."""
-        return self.write_rows(source, self.event_rows(events), snapshots, cursors)
+        return self.write_rows(source, self.event_rows(events), snapshots, cursors, supersedes)
 
     def event_rows(self, events: Iterable[tuple[UsageEvent, Priced]]) -> list[tuple]:
         """Priced events as plain row tuples (cheap to send between processes)."""
         return event_rows(self.host, events)
 
     def write_rows(
-        self, source: str, rows: list[tuple], snapshots: Iterable[Snapshot] = (), cursors: Iterable[FileCursor] = ()
+        self, source: str, rows: list[tuple], snapshots: Iterable[Snapshot] = (), cursors: Iterable[FileCursor] = (),
+        supersedes: Sequence[tuple[str, str]] = (),
     ) -> int:
-        """Store rows made by ``event_rows`` with snapshots and cursors in one transaction."""
+        """Store rows made by ``event_rows`` with snapshots and cursors in one transaction. Events named in
+        ``supersedes`` (another source's keys) are dropped and remembered, so they are not stored again;
+        of these rows, those whose key was superseded earlier are not kept (not counted as written)."""
         # One order for every writer: concurrent upserts of overlapping keys cannot deadlock (PostgreSQL).
         rows.sort(key=_row_key)
         with self.engine.begin() as conn:
@@ -103,8 +107,41 @@ class Store:
                 # psycopg sums the rowcount of every statement of an executemany; sqlite3 does not count upserts.
                 changed = (raw.total_changes - before) if self.sqlite else cur.rowcount  # type: ignore[union-attr]
                 cur.close()
+                # After the upsert (which holds the write lock on SQLite): a key superseded meanwhile wins.
+                changed -= self._drop_superseded(conn, source, [r[2] for r in rows])
+            if supersedes:
+                self._supersede(conn, source, supersedes)
             self._write_extras(conn, source, snapshots, cursors)
         return changed
+
+    def _drop_superseded(self, conn: Connection, source: str, keys: list[str]) -> int:
+        """Delete this source's rows among ``keys`` that a finer source replaced; returns how many."""
+        ph = self._ph
+        # Only ``record`` keys are ever superseded; every other source pays one index probe per batch.
+        if conn.exec_driver_sql(f"SELECT 1 FROM superseded_keys WHERE source = {ph} LIMIT 1", (source,)).first() is None:
+            return 0
+        gone = 0
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            res = conn.exec_driver_sql(
+                f"DELETE FROM usage_events WHERE source = {ph} AND dedupe_key IN ({', '.join([ph] * len(part))}) "
+                f"AND dedupe_key IN (SELECT dedupe_key FROM superseded_keys WHERE source = {ph})",
+                (source, *part, source),
+            )
+            gone += max(res.rowcount, 0)
+        return gone
+
+    def _supersede(self, conn: Connection, by_source: str, keys: Sequence[tuple[str, str]]) -> None:
+        ph, t = self._ph, now_ms()
+        uniq = sorted(set(keys))
+        conn.exec_driver_sql(
+            f"INSERT INTO superseded_keys (source, dedupe_key, by_source, ts_ms) VALUES ({ph}, {ph}, {ph}, {ph}) "
+            "ON CONFLICT (source, dedupe_key) DO NOTHING",
+            [(s, k, by_source, t) for s, k in uniq],
+        )
+        conn.exec_driver_sql(
+            f"DELETE FROM usage_events WHERE source = {ph} AND dedupe_key = {ph}", [(s, k) for s, k in uniq]
+        )
 
     def _write_extras(
         self, conn: Connection, source: str, snapshots: Iterable[Snapshot], cursors: Iterable[FileCursor]
