@@ -162,6 +162,15 @@ def test_text_format_is_the_original_layout_extended(sidecar: RunningSidecar) ->
     assert sidecar.rpc("token-dashboard.cached", {"format": "text"})["text"].splitlines()[0] == lines[0]
     burn = sidecar.rpc("token-dashboard.burn", {"format": "text"})["text"]
     assert burn.startswith("🔥 **Burn Rate Summary**")
+    # providers: the provider APIs, then every source (what `openclaw tokens providers` prints).
+    prov = sidecar.rpc("token-dashboard.providers", {"format": "text"})
+    lines = prov["text"].splitlines()
+    assert lines[0] == "**Providers:**" and "**Sources:**" in lines
+    shown = lines[lines.index("**Sources:**") + 1:]
+    for src in sidecar.rpc("token-dashboard.cached")["sources"]:
+        assert any(f" {src['id']} ({src['kind']})" in ln for ln in shown), (src["id"], prov["text"])
+    resp = sidecar.grpc_call("Providers", pb.ProvidersRequest(format="text"))
+    assert resp.text == prov["text"]
 
 
 def test_record_is_idempotent(sidecar: RunningSidecar) -> None:

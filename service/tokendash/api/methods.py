@@ -259,7 +259,16 @@ def _optional_hook(module: str, attr: str) -> Callable[..., Any] | None:
 
 
 def providers(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    P.as_object(params, ())
+    fmt = P.output_format(P.as_object(params, {"format"}))
+    result = _provider_infos(ctx)
+    if fmt == "text":
+        from tokendash.render.text import render_providers
+
+        result["text"] = render_providers(result["providers"], ctx.summary().get("sources"))
+    return result
+
+
+def _provider_infos(ctx: Context) -> dict[str, Any]:
     hook = _optional_hook("tokendash.providers", "provider_infos")
     if hook is not None:
         return {"providers": hook(ctx.app)}

@@ -8,22 +8,7 @@ from typing import Any
 import click
 
 from tokendash.cli import emit_json, make_app
-
-
-def _line(p: dict[str, Any]) -> str:
-    icon = "✅" if p["isReachable"] else ("⚠️" if p["isConfigured"] else "⬜")
-    line = f"{icon} {p['name']} ({p['id']})"
-    if not p["isConfigured"]:
-        return line + " (not configured)"
-    parts = [", ".join(p["capabilities"]) or "no data", f"key {p['keyHint']}"]
-    if p["lastSuccess"]:
-        parts.append(f"last success {p['lastSuccess']}")
-    if p["stale"]:
-        parts.append("stale")
-    line += " — " + " · ".join(parts)
-    if p["error"]:
-        line += f"\n    Error: {p['error']}"
-    return line
+from tokendash.render.text import render_providers
 
 
 def _reconcile_lines(rec: dict[str, Any]) -> list[str]:
@@ -66,9 +51,7 @@ def providers(ctx: click.Context, refresh: bool, with_reconcile: bool, as_json: 
     if as_json:
         emit_json(result)
     else:
-        click.echo("Providers:\n")
-        for p in result["providers"]:
-            click.echo(_line(p))
+        click.echo(render_providers(result["providers"]))
         if with_reconcile:
             click.echo("\n".join(_reconcile_lines(result["reconcile"])))
     if failed:

@@ -142,3 +142,42 @@ def render_burn(s: dict[str, Any]) -> str:
         lines += ["", f"🚨 {len(crit)} critical alert(s)!"]
     lines += _alerts(s)
     return "\n".join(lines)
+
+
+def _provider_info_line(p: dict[str, Any]) -> str:
+    icon = "✅" if p["isReachable"] else ("⚠️" if p["isConfigured"] else "⬜")
+    line = f"{icon} {p['name']} ({p['id']})"
+    if not p["isConfigured"]:
+        return line + " (not configured)"
+    parts = [", ".join(p.get("capabilities") or []) or "no data"]
+    if p.get("keyHint"):
+        parts.append(f"key {p['keyHint']}")
+    if p.get("lastSuccess"):
+        parts.append(f"last success {p['lastSuccess']}")
+    if p.get("stale"):
+        parts.append("stale")
+    line += " — " + " · ".join(parts)
+    if p.get("error"):
+        line += f"\n    Error: {p['error']}"
+    return line
+
+
+def _source_line(x: dict[str, Any]) -> str:
+    if not x.get("configured"):
+        return f"⬜ {x['id']} ({x['kind']}) — nothing to read"
+    icon = "⚠️" if x.get("error") else ("✅" if x.get("ok") else "⏳")
+    parts = [f"{tokens(x.get('items') or 0)} events" if x["kind"] == "local" else f"{tokens(x.get('items') or 0)} items"]
+    if x.get("lastSuccess"):
+        parts.append(f"last success {x['lastSuccess']}")
+    line = f"{icon} {x['id']} ({x['kind']}) — " + " · ".join(parts)
+    if x.get("error"):
+        line += f"\n    Error: {x['error']}"
+    return line
+
+
+def render_providers(providers: list[dict[str, Any]], sources: list[dict[str, Any]] | None = None) -> str:
+    """``token-dashboard.providers`` as text: the provider APIs, then every source with its freshness."""
+    lines = ["**Providers:**"] + [_provider_info_line(p) for p in providers]
+    if sources:
+        lines += ["", "**Sources:**"] + [_source_line(x) for x in sources]
+    return "\n".join(lines)

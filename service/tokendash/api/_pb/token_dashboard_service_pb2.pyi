@@ -109,14 +109,18 @@ class CachedResponse(_message.Message):
     def __init__(self, timestamp: _Optional[str] = ..., age_seconds: _Optional[float] = ..., stale: _Optional[bool] = ..., currency: _Optional[str] = ..., providers: _Optional[_Iterable[_Union[_usage_pb2.ProviderStatus, _Mapping]]] = ..., total_balance_usd: _Optional[float] = ..., total_daily_cost_usd: _Optional[float] = ..., total_runway_days: _Optional[float] = ..., periods: _Optional[_Union[_usage_pb2.Periods, _Mapping]] = ..., by_provider: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., by_model: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., by_project: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., by_source: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., budgets: _Optional[_Iterable[_Union[_usage_pb2.BudgetStatus, _Mapping]]] = ..., alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_usage_pb2.SourceStatus, _Mapping]]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class ProvidersRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("format",)
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    format: str
+    def __init__(self, format: _Optional[str] = ...) -> None: ...
 
 class ProvidersResponse(_message.Message):
-    __slots__ = ("providers",)
+    __slots__ = ("providers", "text")
     PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     providers: _containers.RepeatedCompositeFieldContainer[_usage_pb2.ProviderInfo]
-    def __init__(self, providers: _Optional[_Iterable[_Union[_usage_pb2.ProviderInfo, _Mapping]]] = ...) -> None: ...
+    text: str
+    def __init__(self, providers: _Optional[_Iterable[_Union[_usage_pb2.ProviderInfo, _Mapping]]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class BurnRequest(_message.Message):
     __slots__ = ("format",)
