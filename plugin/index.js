@@ -234,14 +234,44 @@ function registerHooks(api, client, cfg) {
       }
     });
   }
-  // The before_agent_run budget gate (enforcement.mode "block" → budget.check) is the budgets issue's:
-  // it goes here, as api.on("before_agent_run", …), with its own timeout and failClosed handling.
+  registerBudgetGate(api, client, cfg.enforcement ?? {});
+}
+
+/** Within OpenClaw's 15 s hook budget (after which it blocks the run whatever we would say). */
+export const BUDGET_CHECK_TIMEOUT_MS = 2000;
+
+/** before_agent_run → the answer of `budget.check` (the sidecar decides) as OpenClaw's hook decision. */
+export async function budgetGate(client, ctx, failClosed, logger) {
+  try {
+    const r = await client.call(`${PLUGIN_ID}.budget.check`,
+      { agentId: ctx?.agentId ?? "main", provider: ctx?.modelProviderId, model: ctx?.modelId }, BUDGET_CHECK_TIMEOUT_MS);
+    if (r?.allow !== false) return { outcome: "pass" };
+    return { outcome: "block", reason: "budget-exceeded", message: `Token budget reached: ${r.reason}`,
+      category: "cost_limit", metadata: { budgetIds: r.budgetIds ?? [] } };
+  } catch (err) {
+    if (failClosed) {
+      return { outcome: "block", reason: "budget-check-unavailable", category: "cost_limit",
+        message: "The token budget could not be checked (the tokendash sidecar did not answer) and "
+          + "enforcement.failClosed is set. Try again in a moment." };
+    }
+    logger?.warn?.(`token-dashboard: budget not checked, the run goes through: ${err.message}`);
+    return { outcome: "pass" };
+  }
+}
+
+function registerBudgetGate(api, client, enforcement) {
+  // "warn" needs no gate: the sidecar raises the budget alert by itself; "off" does nothing.
+  if (enforcement.mode !== "block") return;
+  api.on("before_agent_run", (_event, ctx) => budgetGate(client, ctx, enforcement.failClosed === true, api.logger),
+    { timeoutMs: BUDGET_CHECK_TIMEOUT_MS + 3000 });
 }
 
 function registerSidecar(api, client, cfg) {
   let sup = null;
   api.registerService({
     id: `${PLUGIN_ID}-sidecar`,
+    // A settings change restarts the sidecar with the new environment.
+    reload: { configPrefixes: [`plugins.entries.${PLUGIN_ID}.config`] },
     start: async (ctx) => {
       runtime.stateDir = ctx.stateDir;
       const home = sidecarHome(ctx.stateDir);

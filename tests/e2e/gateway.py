@@ -71,16 +71,17 @@ class Gateway:
             "logging": {"file": str(work / "openclaw.log")},
             "models": {"mode": "merge", "catalogRefresh": {"enabled": False}, "providers": {"fakellm": provider}},
             "agents": {"defaults": {"model": {"primary": "fakellm/fake-model"}, "heartbeat": {"every": "0m"}}},
+            # The plugin itself is added the documented way (scripts/install-plugin.sh), below.
             "plugins": {
-                "load": {"paths": [str(ROOT)]},
                 "entries": {
-                    "token-dashboard": {"enabled": True, "hooks": {"allowConversationAccess": True},
-                                        "config": {"sidecar": {"httpPort": self.sidecar_port, "grpcPort": 0}}},
+                    "token-dashboard": {"config": {"sidecar": {"httpPort": self.sidecar_port, "grpcPort": 0}}},
                     "memory-core": {"config": {"dreaming": {"enabled": False}}},
                 },
             },
         }
         (self.state / "openclaw.json").write_text(json.dumps(config, indent=2))
+        subprocess.run(["bash", str(ROOT / "scripts" / "install-plugin.sh")], env={**self.env, "OPENCLAW": openclaw},
+                       check=True, capture_output=True, timeout=180)
 
     @property
     def sidecar_home(self) -> Path:

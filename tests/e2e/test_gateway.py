@@ -9,7 +9,10 @@ OpenAI-compatible LLM on loopback as the agent's model provider (cost table 3 / 
 3. ``openclaw tokens status --json`` parses, ``openclaw tokens providers`` lists the sources;
 4. the Control UI tab is in ``hello-ok.controlUiTabs``, the panel route is 401 without the gateway token;
 5. a killed sidecar: methods answer UNAVAILABLE meanwhile and it is back within 5 s;
-6. ``openclaw plugins reload`` and a gateway SIGTERM leave no tokendash process behind.
+6. budget enforcement (``before_agent_run`` → ``budget.check``): blocked before the model is called with
+   our message, through when the sidecar is silent (blocked with ``failClosed``), through with ``warn``
+   and the budget alert open;
+7. ``openclaw plugins reload`` and a gateway SIGTERM leave no tokendash process behind.
 """
 
 from __future__ import annotations
@@ -212,6 +215,69 @@ def test_killed_sidecar_answers_unavailable_then_comes_back_within_5_s(gw: Gatew
     assert first_ok["at"] - killed_ms < 5000, f"back after {first_ok['at'] - killed_ms:.0f} ms"
     (new_pid,) = tokendash_pids(gw.sidecar_home)
     assert new_pid != pid
+
+
+def configure(gw: Gateway, **config: Any) -> None:
+    """Change the plugin's settings the way a user would; the gateway hot-applies them (the sidecar restarts)."""
+    ops = [{"path": f"plugins.entries.token-dashboard.config.{k}", "value": v} for k, v in config.items()]
+    (old,) = tokendash_pids(gw.sidecar_home)
+    gw.run("config", "set", "--batch-json", json.dumps(ops))
+    wait_for("a new sidecar with the new settings", lambda: (p := tokendash_pids(gw.sidecar_home)) and p != [old]
+             and len(p) == 1 and budget_check(gw), 60)
+
+
+def budget_check(gw: Gateway) -> dict[str, Any] | None:
+    out = ws(gw, [{"method": "token-dashboard.budget.check", "params": {"agentId": "main"}}])["results"][0]
+    return out["payload"] if out["ok"] else None
+
+
+def turn(gw: Gateway, key: str, message: str = "hello again") -> dict[str, Any]:
+    gw.call("chat.send", {"sessionKey": "agent:main:budget", "message": message, "idempotencyKey": key})
+    return gw.call("agent.wait", {"runId": key, "timeoutMs": 120000}, timeout_ms=130000)
+
+
+def test_budget_enforcement_block_warn_and_a_silent_sidecar(gw: Gateway, llm: FakeLLM) -> None:
+    # A daily budget the first turn already exceeded, enforced.
+    configure(gw, budgets=[{"id": "daily-cap", "period": "daily", "limit": 0.001}],
+              enforcement={"mode": "block", "failClosed": False})
+    check = wait_for("budget.check to block", lambda: (c := budget_check(gw)) and c["allow"] is False and c, 60)
+    assert check["budgetIds"] == ["daily-cap"] and check["state"] == "exceeded"
+
+    before = len(llm.requests)
+    blocked = turn(gw, "budget-block-1")
+    assert blocked["status"] == "error"
+    shown = blocked["terminalReply"]["text"]
+    assert shown.startswith("Your message could not be sent: Token budget reached: budget daily-cap (daily) is exceeded")
+    assert "it resets on " in shown and shown.endswith("(blocked by token-dashboard)")
+    assert len(llm.requests) == before  # the model was never called
+
+    # The sidecar does not answer (stopped, not dead, so the supervisor does not replace it): the run goes on.
+    (pid,) = tokendash_pids(gw.sidecar_home)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        through = turn(gw, "budget-silent-1")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert through["status"] == "ok" and len(llm.requests) == before + 1
+
+    # failClosed: the same silence blocks.
+    configure(gw, enforcement={"mode": "block", "failClosed": True})
+    (pid,) = tokendash_pids(gw.sidecar_home)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        closed = turn(gw, "budget-silent-2")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert closed["status"] == "error" and "enforcement.failClosed is set" in closed["terminalReply"]["text"]
+    assert len(llm.requests) == before + 1
+
+    # warn: the turn goes through, the budget alert is open.
+    configure(gw, enforcement={"mode": "warn", "failClosed": False})
+    wait_for("budget.check to allow", lambda: (c := budget_check(gw)) and c["allow"] is True, 60)
+    assert turn(gw, "budget-warn-1")["status"] == "ok"
+    assert len(llm.requests) == before + 2
+    alerts = gw.call("token-dashboard.alerts", {})["alerts"]
+    assert [(a["type"], a["state"]) for a in alerts if a["id"] == "budget:daily-cap"] == [("budget", "open")]
 
 
 def test_reload_and_sigterm_leave_no_sidecar_behind(gw: Gateway) -> None:
