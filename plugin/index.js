@@ -206,6 +206,7 @@ export function panelHandler(client) {
       if (v) res.setHeader(h, v);
     }
     if (req.method === "HEAD" || !upstream.body) {
+      await upstream.body?.cancel(); // free the sidecar connection now, not at garbage collection
       res.end();
     } else {
       await pipeline(Readable.fromWeb(upstream.body), res);

@@ -18,6 +18,9 @@ export function pythonFor(cfg, rootDir) {
 /** Plugin settings (SPEC §3, camelCase) → the sidecar's TOKENDASH_* environment. */
 export function sidecarEnv(cfg, { home, stateDir, gatewayConfig, baseEnv = process.env }) {
   const env = { ...baseEnv, TOKENDASH_HOME: home, OPENCLAW_STATE_DIR: stateDir, PYTHONUNBUFFERED: "1" };
+  // The plugin's client reads the token the sidecar writes into <home>/token; an inherited one would
+  // make the sidecar refuse every call.
+  delete env.TOKENDASH_TOKEN;
   const c = cfg ?? {};
   const put = (name, v) => {
     if (v === undefined || v === null) return;
@@ -53,6 +56,7 @@ export function makeSupervisor({ command, args, env, cwd, client, logger, onExit
   readyTimeoutMs = READY_TIMEOUT_MS, killAfterMs = KILL_AFTER_MS }) {
   let child = null;
   let stopping = false;
+  let starting = false; // a child that dies before start() resolves fails the start: no relaunch
   let failures = 0;
   let timer = null;
 
@@ -69,7 +73,7 @@ export function makeSupervisor({ command, args, env, cwd, client, logger, onExit
     proc.on("close", (code, sig) => {
       if (child === proc) child = null;
       onExit?.(code, sig);
-      if (stopping) return;
+      if (stopping || starting) return;
       const wait = backoff[Math.min(failures, backoff.length - 1)];
       failures += 1;
       logger?.warn?.(`tokendash sidecar exited (code=${code} signal=${sig}); restarting in ${wait} ms`);
@@ -99,9 +103,15 @@ export function makeSupervisor({ command, args, env, cwd, client, logger, onExit
     },
     async start() {
       stopping = false;
+      starting = true;
       failures = 0;
       launch();
-      if (!(await waitHealthy())) throw new Error(`tokendash sidecar did not answer ${client.base}/healthz`);
+      const ok = await waitHealthy();
+      starting = false;
+      if (!ok) {
+        await this.stop(); // no child left behind a failed start
+        throw new Error(`tokendash sidecar did not answer ${client.base}/healthz`);
+      }
     },
     async stop() {
       stopping = true;
