@@ -4,6 +4,7 @@
     GET  /healthz  liveness, no auth
     GET  /readyz   200 once the dashboard has been built from the store, else 503 (bearer token)
     GET  /metrics  Prometheus text (bearer token)
+    GET  /, /app.js, /style.css, /favicon.svg, /api/*   the web dashboard (``tokendash.server.web``)
 
 No web framework sits on the hot path: ``cached`` is one dict lookup and a byte concatenation away from
 the socket.
@@ -16,6 +17,7 @@ from typing import Any
 
 from tokendash.server.auth import bearer_ok
 from tokendash.server.jsonrpc import UNAUTHORIZED, Dispatcher, error
+from tokendash.server.web import WebApp
 
 MAX_BODY = 1024 * 1024
 
@@ -56,6 +58,7 @@ class HttpApp:
         self.dispatcher = dispatcher
         self.token = token.encode()
         self.ready = ready
+        self.web = WebApp(dispatcher, self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +81,8 @@ class HttpApp:
                 await respond(send, 200, b'{"ready":true}')
             else:
                 await respond(send, 503, b'{"ready":false,"reason":"building the dashboard from the store"}')
+        elif self.web.handles(path):
+            await self.web(scope, receive, send)
         else:
             await respond(send, 404, b'{"error":"not found"}')
 
