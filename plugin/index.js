@@ -37,11 +37,10 @@ export function tokensCall(args) {
     case "burn":
       return { method: "burn", params: { format: "text" } };
     case "providers":
-      return { method: "providers", params: { format: "text" } };
     case "budgets":
     case "alerts":
     case "health":
-      return { method: first, params: {} };
+      return { method: first, params: { format: "text" } };
     case "agent":
       if (!second) return { error: "usage: /tokens agent <id>" };
       return { method: "usage", params: { groupBy: ["agent", "model"], filters: { agent: [second] } } };
@@ -117,7 +116,7 @@ function registerCli(api, cfg) {
       });
     for (const name of ["budgets", "alerts", "health"]) {
       root.command(name).description(`tokendash ${name}`).option("--json", "JSON output")
-        .action((opts) => run(name, {})(opts));
+        .action((opts) => run(name, {}, name)(opts));
     }
   }, {
     descriptors: [{ ...CLI_DESCRIPTOR, machineOutput: ({ argv }) => argv.includes("--json") }],
@@ -241,11 +240,18 @@ function registerHooks(api, client, cfg) {
 /** Within OpenClaw's 15 s hook budget (after which it blocks the run whatever we would say). */
 export const BUDGET_CHECK_TIMEOUT_MS = 2000;
 
+/** Runs let through unchecked since the last answered check (reported with the next one, which raises
+ *  the sidecar's `error:enforcement` alert). */
+export const unchecked = { runs: 0, since: null };
+
 /** before_agent_run → the answer of `budget.check` (the sidecar decides) as OpenClaw's hook decision. */
 export async function budgetGate(client, ctx, failClosed, logger) {
   try {
-    const r = await client.call(`${PLUGIN_ID}.budget.check`,
-      { agentId: ctx?.agentId ?? "main", provider: ctx?.modelProviderId, model: ctx?.modelId }, BUDGET_CHECK_TIMEOUT_MS);
+    const params = { agentId: ctx?.agentId ?? "main", provider: ctx?.modelProviderId, model: ctx?.modelId };
+    if (unchecked.runs) Object.assign(params, { uncheckedRuns: unchecked.runs, uncheckedSince: unchecked.since });
+    const r = await client.call(`${PLUGIN_ID}.budget.check`, params, BUDGET_CHECK_TIMEOUT_MS);
+    unchecked.runs = 0;
+    unchecked.since = null;
     if (r?.allow !== false) return { outcome: "pass" };
     return { outcome: "block", reason: "budget-exceeded", message: `Token budget reached: ${r.reason}`,
       category: "cost_limit", metadata: { budgetIds: r.budgetIds ?? [] } };
@@ -255,6 +261,8 @@ export async function budgetGate(client, ctx, failClosed, logger) {
         message: "The token budget could not be checked (the tokendash sidecar did not answer) and "
           + "enforcement.failClosed is set. Try again in a moment." };
     }
+    unchecked.runs += 1;
+    unchecked.since ??= new Date().toISOString();
     logger?.warn?.(`token-dashboard: budget not checked, the run goes through: ${err.message}`);
     return { outcome: "pass" };
   }

@@ -35,6 +35,9 @@ export function sidecarEnv(cfg, { home, stateDir, gatewayConfig, baseEnv = proce
   put("TOKENDASH_ENABLED_PROVIDERS", c.enabledProviders);
   put("TOKENDASH_BUDGETS", c.budgets);
   put("TOKENDASH_WEBHOOKS", c.webhooks);
+  put("TOKENDASH_RUNAWAY", c.runaway);
+  put("TOKENDASH_DIGEST_INTERVAL_HOURS", c.digestIntervalHours);
+  put("TOKENDASH_DELIVERY", c.delivery);
   put("TOKENDASH_ENFORCEMENT", c.enforcement);
   put("TOKENDASH_CURRENCY", c.currency);
   put("TOKENDASH_TIMEZONE", c.timezone);

@@ -10,16 +10,22 @@ Rules (thresholds from ``alertThresholds.<provider>``, SPEC §3):
 - ``budget``: warning at the budget's first threshold, critical at its second and when exceeded;
 - ``error``: a source whose last pass failed (warning);
 - ``low_balance``: balance below ``balanceUsd`` → warning, below half of it → critical (the original rule);
-- ``high_spend``: a provider's spend today (local day) above ``dailySpendUsd`` → warning.
-Not here yet: ``runaway`` and ``health`` (the health module states its own alerts for ``health``).
+- ``high_spend``: a provider's spend today (local day) above ``dailySpendUsd`` → warning;
+- ``runaway``: one agent or session far above its own recent rate (``tokendash.runaway``, which
+  defines it exactly);
+- ``health``: the host limits of the last health reading this process took (``tokendash.health``);
+  before the first reading, open health alerts are left as they are.
+
+Every transition (opened, severity changed, resolved) is queued for the webhooks in the same
+transaction (``tokendash.outbox``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Engine
 
 from tokendash.store import models as m
@@ -65,26 +71,79 @@ def conditions(summary: Mapping[str, Any], thresholds: Mapping[str, Any],
     return out
 
 
-def reconcile(engine: Engine, held: Iterable[Mapping[str, Any]], now_ms: int) -> None:
-    """Open, refresh and resolve the stored alerts so that exactly the held conditions are open."""
+def reconcile(engine: Engine, held: Iterable[Mapping[str, Any]], now_ms: int, webhooks: Sequence[Any] = (),
+              keep_types: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Open, refresh and resolve the stored alerts so that exactly the held conditions are open; returns
+    the transitions (``{alert, transition, previousSeverity?}``).
+
+    Each transition (opened, severity changed, resolved) is queued in the outbox once per webhook in
+    the same transaction (``tokendash.outbox``). Every state change is a conditional UPDATE whose row
+    count says whether this call made it, so two processes reconciling one store at once cannot both
+    report the same transition. Alerts of a type in ``keep_types`` whose condition is unknown right
+    now (no health reading yet in this process) are left as they are, neither refreshed nor resolved."""
+    from tokendash.outbox import enqueue
+
     t = m.alerts
     held = {c["id"]: c for c in held}
+    keep = set(keep_types)
+    out: list[dict[str, Any]] = []
     with engine.begin() as conn:
-        stored = {r.id: r for r in conn.execute(select(t.c.id, t.c.state))}
+        stored = {r.id: r for r in conn.execute(select(t))}
         for aid, c in held.items():
             values = {"type": c["type"], "scope": c["scope"], "provider_id": c.get("providerId"),
                       "severity": c["severity"], "message": c["message"], "last_seen_ms": now_ms}
             row = stored.get(aid)
             if row is None:
                 conn.execute(t.insert().values(id=aid, state="open", first_seen_ms=now_ms, **values))
+                out.append({"transition": "opened", "alert": _alert(aid, "open", now_ms, now_ms, None, values)})
             elif row.state == "open":
-                conn.execute(update(t).where(t.c.id == aid).values(**values))
+                done = conn.execute(update(t).where(and_(t.c.id == aid, t.c.state == "open",
+                                                         t.c.severity == row.severity)).values(**values))
+                if done.rowcount == 1 and row.severity != c["severity"]:
+                    out.append({"transition": "severity", "previousSeverity": row.severity,
+                                "alert": _alert(aid, "open", row.first_seen_ms, now_ms, None, values)})
             else:  # it came back: a new episode
-                conn.execute(update(t).where(t.c.id == aid).values(
+                done = conn.execute(update(t).where(and_(t.c.id == aid, t.c.state != "open")).values(
                     state="open", first_seen_ms=now_ms, resolved_ms=None, **values))
+                if done.rowcount == 1:
+                    out.append({"transition": "opened", "alert": _alert(aid, "open", now_ms, now_ms, None, values)})
         for aid, row in stored.items():
-            if row.state == "open" and aid not in held:
-                conn.execute(update(t).where(t.c.id == aid).values(state="resolved", resolved_ms=now_ms))
+            if row.state == "open" and aid not in held and row.type not in keep:
+                done = conn.execute(update(t).where(and_(t.c.id == aid, t.c.state == "open"))
+                                    .values(state="resolved", resolved_ms=now_ms))
+                if done.rowcount == 1:
+                    values = {"type": row.type, "scope": row.scope, "provider_id": row.provider_id,
+                              "severity": row.severity, "message": row.message}
+                    out.append({"transition": "resolved",
+                                "alert": _alert(aid, "resolved", row.first_seen_ms, row.last_seen_ms, now_ms, values)})
+        if webhooks:
+            for tr in out:
+                enqueue(conn, webhooks, "alert", {"event": "alert", **tr}, now_ms,
+                        alert_id=tr["alert"]["id"], transition=tr["transition"])
+    return out
+
+
+def _alert(aid: str, state: str, first_ms: int, last_ms: int, resolved_ms: int | None,
+           v: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``UsageAlert`` dict, as ``stored_alerts`` gives it."""
+    from tokendash.accounting.summary import iso
+
+    a: dict[str, Any] = {
+        "id": aid, "scope": v["scope"], "type": v["type"], "message": v["message"], "severity": v["severity"],
+        "state": state, "firstSeen": iso(first_ms), "lastSeen": iso(last_ms), "timestamp": iso(resolved_ms or last_ms),
+    }
+    if v.get("provider_id"):
+        a["providerId"] = v["provider_id"]
+    return a
+
+
+def open_alerts(engine: Engine, type_: str) -> dict[str, dict[str, Any]]:
+    """The open alerts of one type: ``{id: {first_seen_ms, severity}}``."""
+    t = m.alerts
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.id, t.c.first_seen_ms, t.c.severity)
+                            .where(and_(t.c.state == "open", t.c.type == type_))).all()
+    return {r.id: {"first_seen_ms": r.first_seen_ms, "severity": r.severity} for r in rows}
 
 
 def stored_alerts(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:

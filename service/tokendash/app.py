@@ -18,6 +18,13 @@ class App:
     """``App(settings)``, or ``App(flags=...)`` to build the settings from CLI flags on first use: a read
     command that needs only the store and the time zone then never imports the settings model."""
 
+    # Kept between dashboard builds of one process (``tokendash.api.methods``): the ``runaway`` rule's
+    # cached baseline, and the last health reading (the source of ``health`` alerts).
+    runaway_detector: Any = None
+    last_health: dict[str, Any] | None = None
+    # Agent runs a budget gate let through unchecked (reported with the next budget.check): {count, since, last}.
+    unchecked_runs: dict[str, Any] | None = None
+
     def __init__(self, settings: Settings | None = None, flags: dict[str, Any] | None = None) -> None:
         if settings is not None:
             self.settings = settings

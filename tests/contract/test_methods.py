@@ -171,6 +171,11 @@ def test_text_format_is_the_original_layout_extended(sidecar: RunningSidecar) ->
         assert any(f" {src['id']} ({src['kind']})" in ln for ln in shown), (src["id"], prov["text"])
     resp = sidecar.grpc_call("Providers", pb.ProvidersRequest(format="text"))
     assert resp.text == prov["text"]
+    # budgets, alerts, health: what `tokendash budgets|alerts|health` print (and /tokens budgets …).
+    assert sidecar.rpc("token-dashboard.budgets", {"format": "text"})["text"].startswith("No budgets configured")
+    assert sidecar.rpc("token-dashboard.alerts", {"format": "text"})["text"] == "No open alerts."
+    health = sidecar.rpc("token-dashboard.health", {"format": "text"})
+    assert health["text"] and "text" not in sidecar.rpc("token-dashboard.health")
 
 
 def test_record_is_idempotent(sidecar: RunningSidecar) -> None:

@@ -7,11 +7,12 @@ OpenAI-compatible LLM on loopback as the agent's model provider (cost table 3 / 
    and the transcript source saw it, and equal to OpenClaw's own ``sessions.usage``;
 2. ``/tokens`` and ``/burn`` through the gateway answer with the sidecar's text rendering;
 3. ``openclaw tokens status --json`` parses, ``openclaw tokens providers`` lists the sources;
-4. the Control UI tab is in ``hello-ok.controlUiTabs``, the panel route is 401 without the gateway token;
+4. the Control UI tab is in ``hello-ok.controlUiTabs``; the panel route is 401 without the gateway token and
+   the sidecar's web page (and its data) with it;
 5. a killed sidecar: methods answer UNAVAILABLE meanwhile and it is back within 5 s;
 6. budget enforcement (``before_agent_run`` → ``budget.check``): blocked before the model is called with
-   our message, through when the sidecar is silent (blocked with ``failClosed``), through with ``warn``
-   and the budget alert open;
+   our message, through when the sidecar is silent (then reported as an ``error:enforcement`` alert;
+   blocked with ``failClosed``), through with ``warn`` and the budget alert open;
 7. ``openclaw plugins reload`` and a gateway SIGTERM leave no tokendash process behind.
 """
 
@@ -197,7 +198,15 @@ def test_control_ui_tab_and_panel_route(gw: Gateway) -> None:
     status, _ = gw.http("/plugins/token-dashboard/", "not-the-token")
     assert status == 401
     status, body = gw.http("/plugins/token-dashboard/", TOKEN)
-    assert status != 401 and status < 500, body[:300]
+    assert status == 200, body[:300]
+    page = body.decode()
+    assert "<title>tokendash</title>" in page and 'src="app.js"' in page  # relative URLs: they stay under the route
+    assert TOKEN not in page and (gw.sidecar_home / "token").read_text().strip() not in page
+    status, js = gw.http("/plugins/token-dashboard/app.js", TOKEN)
+    assert status == 200 and js
+    status, summary = gw.http("/plugins/token-dashboard/api/cached", TOKEN)
+    assert status == 200
+    assert_one_turn(json.loads(summary)["periods"]["today"])
 
 
 def test_killed_sidecar_answers_unavailable_then_comes_back_within_5_s(gw: Gateway) -> None:
@@ -259,6 +268,11 @@ def test_budget_enforcement_block_warn_and_a_silent_sidecar(gw: Gateway, llm: Fa
     finally:
         os.kill(pid, signal.SIGCONT)
     assert through["status"] == "ok" and len(llm.requests) == before + 1
+    # The next gated run (blocked: the budget is still exceeded) tells the sidecar about the unchecked one.
+    assert turn(gw, "budget-block-2")["status"] == "error"
+    unchecked = wait_for("the enforcement alert", lambda: [
+        a for a in gw.call("token-dashboard.alerts", {})["alerts"] if a["id"] == "error:enforcement"], 30)
+    assert unchecked[0]["message"].startswith("1 agent run(s) went through without a budget check")
 
     # failClosed: the same silence blocks.
     configure(gw, enforcement={"mode": "block", "failClosed": True})

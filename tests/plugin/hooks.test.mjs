@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 
-import { BUDGET_CHECK_TIMEOUT_MS, budgetGate, register, runRecord } from "../../plugin/index.js";
+import { BUDGET_CHECK_TIMEOUT_MS, budgetGate, register, runRecord, unchecked } from "../../plugin/index.js";
 import { makeClient } from "../../plugin/rpc.js";
 import { freePort, makeApi, makeLogger, makeStateDir, sleep, startFakeSidecar } from "./helpers.mjs";
 
@@ -184,6 +184,27 @@ describe("hooks against the sidecar", () => {
   describe("before_agent_run budget gate", () => {
     const GATE_CTX = { agentId: "coder", modelProviderId: "openai", modelId: "gpt-5.4", sessionKey: "agent:coder:main" };
     const client = (port) => makeClient({ port: port ?? sidecar.port, home: state.home });
+    beforeEach(() => {
+      unchecked.runs = 0;
+      unchecked.since = null;
+    });
+
+    test("runs let through unchecked are reported with the next answered check, once", async () => {
+      const down = await freePort();
+      await budgetGate(client(down), GATE_CTX, false);
+      await budgetGate(client(down), GATE_CTX, false);
+      await budgetGate(client(down), GATE_CTX, true); // blocked, not let through: not counted
+      assert.equal(unchecked.runs, 2);
+      const since = unchecked.since;
+      assert.ok(Date.parse(since) <= Date.now());
+      reply = () => ({ result: { allow: true } });
+      await budgetGate(client(), GATE_CTX, false);
+      await budgetGate(client(), GATE_CTX, false);
+      const [first, second] = sidecar.rpcCalls();
+      assert.deepEqual(first.params, { agentId: "coder", provider: "openai", model: "gpt-5.4", uncheckedRuns: 2,
+        uncheckedSince: since });
+      assert.deepEqual(second.params, { agentId: "coder", provider: "openai", model: "gpt-5.4" });
+    });
 
     test("asks budget.check with agent, provider and model; allow → pass", async () => {
       reply = () => ({ result: { allow: true } });

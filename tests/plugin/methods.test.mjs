@@ -188,8 +188,10 @@ describe("tokensCall", () => {
     assert.deepEqual(tokensCall("burn"), { method: "burn", params: { format: "text" } });
     assert.deepEqual(tokensCall("providers"), { method: "providers", params: { format: "text" } });
   });
-  test("budgets, alerts, health → the method itself", () => {
-    for (const m of ["budgets", "alerts", "health"]) assert.deepEqual(tokensCall(m), { method: m, params: {} });
+  test("budgets, alerts, health → their text", () => {
+    for (const m of ["budgets", "alerts", "health"]) {
+      assert.deepEqual(tokensCall(m), { method: m, params: { format: "text" } });
+    }
   });
   test("agent <id> → usage for that agent by model", () => {
     assert.deepEqual(tokensCall("agent coder"),
@@ -227,9 +229,9 @@ describe("/tokens and /burn", () => {
     for (const [args, method, params] of [
       ["burn", "burn", { format: "text" }],
       ["providers", "providers", { format: "text" }],
-      ["budgets", "budgets", {}],
-      ["alerts", "alerts", {}],
-      ["health", "health", {}],
+      ["budgets", "budgets", { format: "text" }],
+      ["alerts", "alerts", { format: "text" }],
+      ["health", "health", { format: "text" }],
       ["agent main", "usage", { groupBy: ["agent", "model"], filters: { agent: ["main"] } }],
     ]) {
       sidecar.requests.length = 0;
@@ -371,11 +373,15 @@ describe("CLI actions (openclaw tokens …)", () => {
     ]);
   });
 
-  test("budgets, alerts, health call their method", async () => {
+  test("budgets, alerts, health call their method (text without --json)", async () => {
     const tokens = cli();
     for (const name of ["budgets", "alerts", "health"]) await tokens.child(name).actionFn({ json: true });
-    assert.deepEqual(sidecar.rpcCalls().map((c) => c.method),
-      ["token-dashboard.budgets", "token-dashboard.alerts", "token-dashboard.health"]);
+    for (const name of ["budgets", "alerts", "health"]) await tokens.child(name).actionFn({});
+    assert.deepEqual(sidecar.rpcCalls().map((c) => [c.method, c.params]), [
+      ["token-dashboard.budgets", {}], ["token-dashboard.alerts", {}], ["token-dashboard.health", {}],
+      ["token-dashboard.budgets", { format: "text" }], ["token-dashboard.alerts", { format: "text" }],
+      ["token-dashboard.health", { format: "text" }],
+    ]);
   });
 
   test("sidecar down → message on stderr, exit code 1, nothing on stdout", async () => {

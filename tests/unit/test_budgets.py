@@ -89,3 +89,102 @@ def test_budgets_command(tmp_path: Path) -> None:
     out = cli.run("budgets").stdout
     assert "day (daily, everything): 0.00 of 4.00 USD = 0 %, ok" in out
     assert cli.json("budgets", "--json")["budgets"][0]["limit"] == 4
+
+
+# -- on a generated corpus -------------------------------------------------------------------------
+# Claude Code logs from the corpus generator plus seeded records from other agents and providers, in
+# Asia/Kolkata (UTC+05:30, so local midnight is 18:30 UTC), evaluated at three moments: just after a
+# local midnight that starts a week, late on a Friday, and ten minutes into a month. The expected
+# figures are computed here from the stored events with zoneinfo and plain arithmetic.
+
+KOLKATA = "Asia/Kolkata"
+MOMENTS = ["2026-11-22T18:50:00", "2026-11-20T18:20:00", "2026-11-30T18:40:00"]  # UTC
+FACTORS = [0.5, 0.8, 0.95, 1.25]  # spent / limit: ok, warning, critical, exceeded
+
+
+def _generated_records(seed: int = 9) -> list[UsageEvent]:
+    import random
+
+    rng = random.Random(seed)
+    start = ms("2026-10-25T00:00:00")
+    out = []
+    for i in range(600):
+        ts = start + rng.randrange(37 * 86_400_000)
+        out.append(UsageEvent("record", f"g{i}", ts, rng.choice(["openai", "deepseek", "anthropic"]), "m", input=100,
+                              agent=rng.choice(["main", "bot", None]), project=rng.choice(["site", "api", None]),
+                              reported_cost_usd=Decimal(str(round(rng.uniform(0.01, 3.0), 4)))))
+    return out
+
+
+def _expected(rows: list[tuple], now: int, period: str, scope: dict[str, str]) -> tuple[float, int, int, str, str]:
+    """(spent, period start ms, period end ms, first day, last day) by hand."""
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(KOLKATA)
+    today = datetime.fromtimestamp(now / 1000, tz).date()
+    if period == "daily":
+        first, last = today, today
+    elif period == "weekly":
+        first = today - timedelta(days=today.weekday())
+        last = first + timedelta(days=6)
+    else:
+        first = today.replace(day=1)
+        last = date(today.year + (today.month == 12), today.month % 12 + 1, 1) - timedelta(days=1)
+
+    def midnight(d: date) -> int:
+        return int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
+
+    spent = sum(cost for ts, provider, agent, project, cost in rows
+                if first <= datetime.fromtimestamp(ts / 1000, tz).date() <= last and ts <= now
+                and all({"provider": provider, "agent": agent, "project": project}[k] == v for k, v in scope.items()))
+    return spent, midnight(first), midnight(last + timedelta(days=1)), first.isoformat(), last.isoformat()
+
+
+def test_budgets_on_a_generated_corpus(tmp_path: Path) -> None:
+    from tests.support import gen_corpus
+
+    claude = tmp_path / "claude"
+    gen_corpus(claude, files=40, assistant_lines=4000, days=45, end_date="2026-11-30", seed=21)
+    base = make_app(tmp_path, claude=claude, timezone=KOLKATA)
+    from tokendash.ingest import ingest
+
+    (res,) = ingest(base.store, base.prices, base.sources(["claude-code"]))
+    assert res.ok and res.events_written > 1000
+    recs = _generated_records()
+    base.store.write_batch("record", [(e, base.prices.price(e)) for e in recs])
+    with base.reader() as conn:
+        rows = [(ts, p, a, pr, c / 1e9) for ts, p, a, pr, c in conn.all(
+            "SELECT ts_ms, provider, agent, project, cost_nusd FROM usage_events WHERE cost_nusd IS NOT NULL")]
+        busiest = conn.all("SELECT project FROM usage_events WHERE source = 'claude-code' GROUP BY project "
+                           "ORDER BY COUNT(*) DESC LIMIT 1")[0][0]
+    scopes = [{}, {"provider": "anthropic"}, {"provider": "openai"}, {"agent": "main"}, {"project": busiest},
+              {"project": "site"}]
+    states = set()
+    for at in MOMENTS:
+        now = ms(at)
+        budgets, want = [], {}
+        for i, (scope, period) in enumerate((s, p) for s in scopes for p in ("daily", "weekly", "monthly")):
+            spent, start, end, first, last = _expected(rows, now, period, scope)
+            limit = round(spent / FACTORS[i % 4], 2) if spent > 0.05 else 1.0
+            pct = spent / limit * 100
+            state = "ok" if pct < 75 else "warning" if pct < 90 else "critical" if pct < 100 else "exceeded"
+            projected = spent / min(max(now - start, 60_000) / (end - start), 1.0)
+            budgets.append({"id": f"b{i}", "period": period, "limit": limit, "scope": scope})
+            want[f"b{i}"] = (spent, pct, state, projected, first, last)
+        app = make_app(tmp_path, claude=claude, timezone=KOLKATA, budgets=budgets)
+        got = {b["id"]: b for b in summary(app, now_ms=now)["budgets"]}
+        for bid, (spent, pct, state, projected, first, last) in want.items():
+            b = got[bid]
+            assert b["spent"] == pytest.approx(spent, rel=1e-9, abs=1e-9), (at, b)
+            assert b["percent"] == pytest.approx(pct, rel=1e-9, abs=1e-9) and b["state"] == state, (at, b)
+            assert b["projected"] == pytest.approx(projected, rel=1e-9, abs=1e-9), (at, b)
+            assert (b["periodStart"], b["periodEnd"]) == (first, last), (at, b)
+            states.add(state)
+    assert states == {"ok", "warning", "critical", "exceeded"}
+    # The boundaries did matter: at 00:20 on Monday the day and the week are twenty minutes old …
+    monday = _expected(rows, ms(MOMENTS[0]), "weekly", {})
+    assert monday[0] == _expected(rows, ms(MOMENTS[0]), "daily", {})[0] and monday[3] == "2026-11-23"
+    # … while a UTC day would be 18 h 50 min old then and hold the local Sunday's 00:00–18:30 UTC spend.
+    sunday_evening = sum(c for ts, *_, c in rows if ms("2026-11-22T00:00:00") <= ts < ms("2026-11-22T18:30:00"))
+    assert sunday_evening > 0

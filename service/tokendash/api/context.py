@@ -50,6 +50,8 @@ class LocalContext:
     def changed(self) -> None:
         self._summary = None
 
+    invalidate = changed
+
     def source_ids(self) -> list[str]:
         return [s.id for s in self.app.sources()]
 

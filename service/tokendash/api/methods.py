@@ -51,6 +51,10 @@ class Context(Protocol):
         """The store changed outside the scheduler (a record): the dashboard must be rebuilt."""
         ...
 
+    def invalidate(self) -> None:
+        """Ask for a rebuild without waiting for it (safe on the event loop)."""
+        ...
+
 
 Handler = Callable[[Context, Mapping[str, Any]], Any]
 
@@ -94,11 +98,14 @@ def summary(app: Any, now_ms: int | None = None, sources: list[Any] | None = Non
 
 
 def _alerts(app: Any, s: dict[str, Any], now_ms: int) -> list[dict[str, Any]]:
-    """The stored alerts after reconciling them with what holds now (``tokendash.alerts``)."""
+    """The stored alerts after reconciling them with what holds now (``tokendash.alerts``); each
+    transition is queued for the webhooks in the same transaction (``tokendash.outbox``)."""
+    from sqlalchemy.exc import OperationalError
+
     from tokendash.accounting.aggregate import UsageQuery
     from tokendash.accounting.aggregate import usage as run
     from tokendash.accounting.timezones import local_midnight_ms, today, zone
-    from tokendash.alerts import conditions, reconcile, stored_alerts
+    from tokendash.alerts import conditions, open_alerts, reconcile, stored_alerts
 
     try:
         tz = zone(app.timezone)
@@ -106,15 +113,41 @@ def _alerts(app: Any, s: dict[str, Any], now_ms: int) -> list[dict[str, Any]]:
                        start_ms=local_midnight_ms(today(tz, now_ms), tz), end_ms=now_ms + 1)
         sub = app.subscription_sources()
         spent: dict[str, float] = {}
+        engine = app.store.engine
         with app.reader() as conn:
             for r in run(conn, q)["rows"]:
                 if r["source"] not in sub:
                     spent[r["provider"]] = spent.get(r["provider"], 0.0) + r["costUsd"]
-        reconcile(app.store.engine, conditions(s, app.settings.alert_thresholds, spent), now_ms)
-        return stored_alerts(app.store.engine)
+            held = conditions(s, app.settings.alert_thresholds, spent)
+            held += _runaway(app, conn, now_ms, open_alerts(engine, "runaway"), sub)
+        held += _unchecked_condition(app, now_ms)
+        health = app.last_health  # the last reading this process took, if any
+        keep: tuple[str, ...] = ("health",)
+        if health is not None:
+            held += [{k: a[k] for k in ("id", "type", "scope", "severity", "message")} for a in health.get("alerts") or []]
+            keep = ()
+        for attempt in range(3):  # another writer between our read and write (SQLite): try again
+            try:
+                reconcile(engine, held, now_ms, app.settings.webhooks, keep_types=keep)
+                break
+            except OperationalError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return stored_alerts(engine)
     except Exception:  # alerts must never cost the dashboard
         log.exception("alerts were not evaluated")
         return list(s.get("alerts") or [])
+
+
+def _runaway(app: Any, conn: Any, now_ms: int, open_: dict[str, Any], sub: set[str]) -> list[dict[str, Any]]:
+    from tokendash.runaway import RunawayDetector
+
+    det = app.runaway_detector
+    if det is None or det.cfg is not app.settings.runaway:  # one per App, so its baseline cache is kept
+        det = app.runaway_detector = RunawayDetector(app.settings.runaway)
+    return [{k: c[k] for k in ("id", "type", "scope", "severity", "message")}
+            for c in det.conditions(conn, now_ms, open_, sub)]
 
 
 def _budgets(app: Any, conn: Any, now_ms: int) -> list[dict[str, Any]]:
@@ -298,8 +331,13 @@ def _provider_infos(ctx: Context) -> dict[str, Any]:
 
 
 def budgets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    P.as_object(params, ())
-    return {"budgets": list(ctx.summary().get("budgets") or [])}
+    fmt = P.output_format(P.as_object(params, {"format"}))
+    result: dict[str, Any] = {"budgets": list(ctx.summary().get("budgets") or [])}
+    if fmt == "text":
+        from tokendash.render.text import render_budgets
+
+        result["text"] = render_budgets(result["budgets"])
+    return result
 
 
 STATE_RANK = {"ok": 0, "warning": 1, "critical": 2, "exceeded": 3}
@@ -307,10 +345,13 @@ STATE_RANK = {"ok": 0, "warning": 1, "critical": 2, "exceeded": 3}
 
 def budget_check(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     """From memory: the worst state of the budgets that cover this agent / provider."""
-    p = P.as_object(params, {"agentId", "provider", "model"})
+    p = P.as_object(params, {"agentId", "provider", "model", "uncheckedRuns", "uncheckedSince"})
     agent = P.string(p, "agentId")
     provider = P.string(p, "provider")
     P.string(p, "model")
+    missed = P.integer(p, "uncheckedRuns", 0, 0, 1_000_000) or 0
+    if missed:
+        _note_unchecked(ctx, missed, P.string(p, "uncheckedSince"))
     hit = []
     for b in ctx.summary().get("budgets") or []:
         scope = b.get("scope") or {}
@@ -326,6 +367,29 @@ def budget_check(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+UNCHECKED_ALERT_HOURS = 24  # how long the alert stays open after the last run that went through unchecked
+
+
+def _note_unchecked(ctx: Context, count: int, since: str | None) -> None:
+    """Runs a budget gate let through while this sidecar did not answer: kept in memory and turned into
+    an ``error:enforcement`` alert by the next dashboard build (which this asks for)."""
+    now = int(time.time() * 1000)
+    prev = ctx.app.unchecked_runs or {"count": 0, "since": since or "", "last": now}
+    first = min((x for x in (prev["since"], since) if x), default="")
+    ctx.app.unchecked_runs = {"count": prev["count"] + count, "since": first, "last": now}
+    ctx.invalidate()  # budget.check answers on the event loop: ask for the rebuild, never wait for it
+
+
+def _unchecked_condition(app: Any, now_ms: int) -> list[dict[str, Any]]:
+    u = app.unchecked_runs
+    if not u or now_ms - u["last"] > UNCHECKED_ALERT_HOURS * 3_600_000:
+        return []
+    since = f" since {u['since']}" if u["since"] else ""
+    return [{"id": "error:enforcement", "type": "error", "scope": "enforcement", "severity": "warning",
+             "message": f"{u['count']} agent run(s) went through without a budget check{since}: the sidecar did not "
+                        "answer the plugin's budget gate in time"}]
+
+
 def _budget_reason(b: Mapping[str, Any]) -> str:
     """Names the budget, where it stands and when it resets (the next period's first local day)."""
     from datetime import date, timedelta
@@ -339,18 +403,36 @@ def _budget_reason(b: Mapping[str, Any]) -> str:
 
 
 def alerts(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    p = P.as_object(params, {"state", "limit"})
+    p = P.as_object(params, {"state", "limit", "format"})
     state = P.choice(p, "state", "open", ("open", "all"))
     limit = P.integer(p, "limit", 100, 1, 10_000) or 100
+    fmt = P.output_format(p)
     found = [a for a in ctx.summary().get("alerts") or [] if state == "all" or a.get("state", "open") == "open"]
-    return {"alerts": found[:limit]}
+    result: dict[str, Any] = {"alerts": found[:limit]}
+    if fmt == "text":
+        from tokendash.render.text import render_alerts
+
+        result["text"] = render_alerts(result["alerts"], state == "all")
+    return result
 
 
 def health(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    P.as_object(params, ())
+    fmt = P.output_format(P.as_object(params, {"format"}))
+    result = _health(ctx)
+    if fmt == "text":
+        from tokendash.health.text import render_health
+
+        result = {**result, "text": result["error"] if result["status"] == "UNKNOWN" else render_health(result)}
+    return result
+
+
+def _health(ctx: Context) -> dict[str, Any]:
     hook = _optional_hook("tokendash.health", "collect_health")
     if hook is not None:
-        return hook(ctx.app)
+        result = hook(ctx.app)
+        # The alert engine takes its ``health`` alerts from the last reading (it never probes itself).
+        ctx.app.last_health = result
+        return result
     from tokendash.accounting.summary import iso
 
     return {

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import click
 
-
-def render_budgets(budgets: list[dict]) -> str:
-    if not budgets:
-        return "No budgets configured: add [[budgets]] to config.toml (see README, Configuration)."
-    mark = {"ok": "✅", "warning": "🟡", "critical": "🔴", "exceeded": "⛔"}
-    lines = []
-    for b in budgets:
-        scope = ", ".join(f"{k} {v}" for k, v in (b.get("scope") or {}).items()) or "everything"
-        cur = b.get("currency", "")
-        lines.append(
-            f"{mark.get(b['state'], '•')} {b['id']} ({b['period']}, {scope}): {b['spent']:,.2f} of {b['limit']:,.2f} {cur}"
-            f" = {b['percent']:.0f} %, {b['state']}; at this pace {b.get('projected', 0):,.2f} {cur} by {b.get('periodEnd')}"
-        )
-    return "\n".join(lines)
+from tokendash.render.text import render_budgets
 
 
 @click.command()

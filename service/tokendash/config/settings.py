@@ -47,6 +47,40 @@ class Webhook(_Camel):
     chat_id: str | None = None
 
 
+class Runaway(_Camel):
+    """The ``runaway`` alert rule (SPEC §6, ``runaway = {…}`` in config.toml): one agent or one session
+    spending far above its own recent rate. A scope fires when, over the last ``window_minutes``, it
+    made at least ``min_calls`` calls and either its cost is at least ``min_cost_usd`` and ``factor``
+    times its usual busy hour's cost, or its call count is ``factor`` times its usual busy hour's calls.
+    "Usual busy hour" is the 95th percentile of the scope's active clock hours (hours with a call) over
+    the ``baseline_days`` before the window, scaled to the window's length; a scope needs at least
+    ``min_history_hours`` such hours (a session without them is judged against its agent's). An open
+    alert holds until the scope falls under half of those thresholds. ``enabled = false`` turns it off."""
+
+    enabled: bool = True
+    window_minutes: float = Field(default=60, ge=5, le=1440)
+    factor: float = Field(default=4, gt=1)
+    min_calls: int = Field(default=60, ge=1)
+    min_cost_usd: float = Field(default=2.0, ge=0)
+    baseline_days: int = Field(default=7, ge=1, le=60)
+    min_history_hours: int = Field(default=3, ge=1)
+    baseline_refresh_seconds: float = Field(default=300, ge=0)  # the cached baseline is re-read this often
+
+
+class Delivery(_Camel):
+    """How the outbox is sent to the webhooks (``[delivery]``): a failed send waits ``backoff_seconds``
+    × 2^(attempt−1), at most ``backoff_cap_seconds``, with jitter; a 429's ``Retry-After`` is waited for
+    (at most ``max_retry_after_seconds``); a delivery still not accepted after ``give_up_after_hours``
+    is marked failed."""
+
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+    backoff_seconds: float = Field(default=2, gt=0)
+    backoff_cap_seconds: float = Field(default=300, gt=0)
+    max_retry_after_seconds: float = Field(default=3600, gt=0)
+    give_up_after_hours: float = Field(default=24, gt=0)
+    poll_seconds: float = Field(default=1, gt=0, le=60)  # how often the outbox is looked at when idle
+
+
 class Enforcement(_Camel):
     mode: Literal["off", "warn", "block"] = "warn"
     fail_closed: bool = False
@@ -119,6 +153,10 @@ class Settings(BaseSettings):
     enabled_providers: list[str] | None = None
     budgets: list[Budget] = Field(default_factory=list)
     webhooks: list[Webhook] = Field(default_factory=list)
+    runaway: Runaway = Runaway()
+    delivery: Delivery = Delivery()
+    # A summary digest (the text of ``tokendash status``) to every webhook this often; 0: off.
+    digest_interval_hours: float = Field(default=0, ge=0)
     enforcement: Enforcement = Enforcement()
     sources: dict[str, SourceOptions] = Field(default_factory=dict)
     prices: list[PriceOverride] = Field(default_factory=list)
@@ -202,8 +240,10 @@ class Settings(BaseSettings):
             d["token"] = "****"
         if d.get("chromadbToken"):
             d["chromadbToken"] = "****"
-        for w in d.get("webhooks", []):
-            w["url"] = _mask_url(w["url"])
+        from tokendash.outbox import webhook_hint
+
+        for w in d.get("webhooks", []):  # a Telegram, Discord or Slack webhook's path is its secret
+            w["url"] = webhook_hint(w["url"])
         d["databaseUrl"] = _mask_url(self.effective_database_url)
         for key in ("url", "ollamaUrl", "chromadbUrl", "gatewayUrl"):  # a probe URL may carry credentials
             if d.get(key):

@@ -181,3 +181,31 @@ def render_providers(providers: list[dict[str, Any]], sources: list[dict[str, An
     if sources:
         lines += ["", "**Sources:**"] + [_source_line(x) for x in sources]
     return "\n".join(lines)
+
+
+BUDGET_MARK = {"ok": "✅", "warning": "🟡", "critical": "🔴", "exceeded": "⛔"}
+
+
+def render_budgets(budgets: list[dict[str, Any]]) -> str:
+    if not budgets:
+        return "No budgets configured: add [[budgets]] to config.toml (see README, Configuration)."
+    lines = []
+    for b in budgets:
+        scope = ", ".join(f"{k} {v}" for k, v in (b.get("scope") or {}).items()) or "everything"
+        cur = b.get("currency", "")
+        lines.append(
+            f"{BUDGET_MARK.get(b['state'], '•')} {b['id']} ({b['period']}, {scope}): {b['spent']:,.2f} of "
+            f"{b['limit']:,.2f} {cur} = {b['percent']:.0f} %, {b['state']}; at this pace "
+            f"{b.get('projected', 0):,.2f} {cur} by {b.get('periodEnd')}"
+        )
+    return "\n".join(lines)
+
+
+def render_alerts(alerts: list[dict[str, Any]], all_states: bool = False) -> str:
+    if not alerts:
+        return "No alerts." if all_states else "No open alerts."
+    lines = []
+    for a in alerts:
+        when = f"since {a.get('firstSeen')}" if a["state"] == "open" else f"resolved {a.get('timestamp')}"
+        lines.append(f"{ALERT_ICON.get(a['severity'], 'ℹ️')} [{a['type']}] {a['message']} ({when})")
+    return "\n".join(lines)

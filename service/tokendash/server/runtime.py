@@ -14,6 +14,7 @@ from tokendash.api.context import refresh_result
 from tokendash.api.methods import summary
 from tokendash.errors import Unavailable
 from tokendash.server.cache import Snapshot, SummaryCache, with_format, with_stale
+from tokendash.server.delivery import DeliveryWorker
 from tokendash.server.scheduler import Scheduler
 
 RECORD_WAIT_SECONDS = 5.0
@@ -25,12 +26,19 @@ class ServerContext:
     def __init__(self, app: Any, sources: list[Any] | None = None) -> None:
         self.app = app
         self.sources = list(app.sources() if sources is None else sources)
-        self.cache = SummaryCache(lambda: summary(app, sources=self.sources))
+        self.cache = SummaryCache(self._build)
         self.scheduler = Scheduler(app, self.sources, self._data_changed)
+        # Webhooks: the outbox the dashboard builds fill (alert transitions) and the digest.
+        self.delivery = DeliveryWorker(app, lambda: self.cache.snapshot.json.value if self.cache.snapshot else None)
         # ``usage`` answers by resolved query, until the data changes (a report is a full scan).
         self._memo: dict[Any, Any] = {}
         self._memo_gen = 0
         self._memo_lock = threading.Lock()
+
+    def _build(self) -> dict[str, Any]:
+        value = summary(self.app, sources=self.sources)
+        self.delivery.wake()  # the build may have queued alert transitions
+        return value
 
     def _data_changed(self) -> int:
         with self._memo_lock:
@@ -54,10 +62,13 @@ class ServerContext:
     def start(self) -> None:
         self.cache.start()
         self.scheduler.start()
+        self.delivery.start()
 
     def stop(self, timeout: float) -> list[str]:
         busy = self.scheduler.stop(timeout)
         self.cache.stop()
+        # The request in hand finishes and its outcome is stored; what is left is sent after the next start.
+        self.delivery.stop(self.app.settings.delivery.timeout_seconds + 5)
         return busy
 
     @property
@@ -120,6 +131,9 @@ class ServerContext:
     def changed(self) -> None:
         # Read your writes: the next read after a record sees it (bounded; the rebuild goes on anyway).
         self.cache.wait_for(self._data_changed(), RECORD_WAIT_SECONDS)
+
+    def invalidate(self) -> None:
+        self._data_changed()
 
     def source_ids(self) -> list[str]:
         return [s.id for s in self.sources]

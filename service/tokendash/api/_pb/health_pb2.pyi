@@ -170,7 +170,7 @@ class Recommendation(_message.Message):
     def __init__(self, severity: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class SystemHealth(_message.Message):
-    __slots__ = ("timestamp", "status", "ram", "swap", "cpu", "disks", "temperatures", "uptime_seconds", "boot_time", "sidecar", "services", "recommendations", "alerts", "error")
+    __slots__ = ("timestamp", "status", "ram", "swap", "cpu", "disks", "temperatures", "uptime_seconds", "boot_time", "sidecar", "services", "recommendations", "alerts", "error", "text")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RAM_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +185,7 @@ class SystemHealth(_message.Message):
     RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
     ALERTS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     timestamp: str
     status: str
     ram: MemoryStats
@@ -199,7 +200,8 @@ class SystemHealth(_message.Message):
     recommendations: _containers.RepeatedCompositeFieldContainer[Recommendation]
     alerts: _containers.RepeatedCompositeFieldContainer[_usage_pb2.UsageAlert]
     error: str
-    def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., ram: _Optional[_Union[MemoryStats, _Mapping]] = ..., swap: _Optional[_Union[SwapStats, _Mapping]] = ..., cpu: _Optional[_Union[CpuStats, _Mapping]] = ..., disks: _Optional[_Iterable[_Union[DiskStats, _Mapping]]] = ..., temperatures: _Optional[_Iterable[_Union[Temperature, _Mapping]]] = ..., uptime_seconds: _Optional[float] = ..., boot_time: _Optional[str] = ..., sidecar: _Optional[_Union[ProcessStats, _Mapping]] = ..., services: _Optional[_Iterable[_Union[ServiceProbe, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., error: _Optional[str] = ...) -> None: ...
+    text: str
+    def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., ram: _Optional[_Union[MemoryStats, _Mapping]] = ..., swap: _Optional[_Union[SwapStats, _Mapping]] = ..., cpu: _Optional[_Union[CpuStats, _Mapping]] = ..., disks: _Optional[_Iterable[_Union[DiskStats, _Mapping]]] = ..., temperatures: _Optional[_Iterable[_Union[Temperature, _Mapping]]] = ..., uptime_seconds: _Optional[float] = ..., boot_time: _Optional[str] = ..., sidecar: _Optional[_Union[ProcessStats, _Mapping]] = ..., services: _Optional[_Iterable[_Union[ServiceProbe, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., error: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class ServerStatusReport(_message.Message):
     __slots__ = ("timestamp", "status", "health", "period", "month", "by_provider", "by_model", "budgets", "budget_remaining", "currency", "recommendations", "timezone", "usd_per_unit", "budget_note", "subscription_cost_usd", "recent_days", "recent_weeks")

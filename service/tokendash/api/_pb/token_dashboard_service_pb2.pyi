@@ -183,24 +183,32 @@ class UsageResponse(_message.Message):
     def __init__(self, rows: _Optional[_Iterable[_Union[_usage_pb2.UsageRow, _Mapping]]] = ..., totals: _Optional[_Union[_usage_pb2.Totals, _Mapping]] = ...) -> None: ...
 
 class BudgetsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("format",)
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    format: str
+    def __init__(self, format: _Optional[str] = ...) -> None: ...
 
 class BudgetsResponse(_message.Message):
-    __slots__ = ("budgets",)
+    __slots__ = ("budgets", "text")
     BUDGETS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     budgets: _containers.RepeatedCompositeFieldContainer[_usage_pb2.BudgetStatus]
-    def __init__(self, budgets: _Optional[_Iterable[_Union[_usage_pb2.BudgetStatus, _Mapping]]] = ...) -> None: ...
+    text: str
+    def __init__(self, budgets: _Optional[_Iterable[_Union[_usage_pb2.BudgetStatus, _Mapping]]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class BudgetCheckRequest(_message.Message):
-    __slots__ = ("agent_id", "provider", "model")
+    __slots__ = ("agent_id", "provider", "model", "unchecked_runs", "unchecked_since")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    UNCHECKED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    UNCHECKED_SINCE_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     provider: str
     model: str
-    def __init__(self, agent_id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
+    unchecked_runs: int
+    unchecked_since: str
+    def __init__(self, agent_id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., unchecked_runs: _Optional[int] = ..., unchecked_since: _Optional[str] = ...) -> None: ...
 
 class BudgetCheckResponse(_message.Message):
     __slots__ = ("allow", "state", "reason", "budget_ids")
@@ -215,25 +223,31 @@ class BudgetCheckResponse(_message.Message):
     def __init__(self, allow: _Optional[bool] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., budget_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AlertsRequest(_message.Message):
-    __slots__ = ("state", "limit")
+    __slots__ = ("state", "limit", "format")
     STATE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     state: str
     limit: int
-    def __init__(self, state: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    format: str
+    def __init__(self, state: _Optional[str] = ..., limit: _Optional[int] = ..., format: _Optional[str] = ...) -> None: ...
 
 class AlertsResponse(_message.Message):
-    __slots__ = ("alerts",)
+    __slots__ = ("alerts", "text")
     ALERTS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     alerts: _containers.RepeatedCompositeFieldContainer[_usage_pb2.UsageAlert]
-    def __init__(self, alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ...) -> None: ...
+    text: str
+    def __init__(self, alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class HealthRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("format",)
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    format: str
+    def __init__(self, format: _Optional[str] = ...) -> None: ...
 
 class HealthResponse(_message.Message):
-    __slots__ = ("timestamp", "status", "ram", "swap", "cpu", "disks", "temperatures", "uptime_seconds", "boot_time", "sidecar", "services", "recommendations", "alerts", "error")
+    __slots__ = ("timestamp", "status", "ram", "swap", "cpu", "disks", "temperatures", "uptime_seconds", "boot_time", "sidecar", "services", "recommendations", "alerts", "error", "text")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RAM_FIELD_NUMBER: _ClassVar[int]
@@ -248,6 +262,7 @@ class HealthResponse(_message.Message):
     RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
     ALERTS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     timestamp: str
     status: str
     ram: _health_pb2.MemoryStats
@@ -262,7 +277,8 @@ class HealthResponse(_message.Message):
     recommendations: _containers.RepeatedCompositeFieldContainer[_health_pb2.Recommendation]
     alerts: _containers.RepeatedCompositeFieldContainer[_usage_pb2.UsageAlert]
     error: str
-    def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., ram: _Optional[_Union[_health_pb2.MemoryStats, _Mapping]] = ..., swap: _Optional[_Union[_health_pb2.SwapStats, _Mapping]] = ..., cpu: _Optional[_Union[_health_pb2.CpuStats, _Mapping]] = ..., disks: _Optional[_Iterable[_Union[_health_pb2.DiskStats, _Mapping]]] = ..., temperatures: _Optional[_Iterable[_Union[_health_pb2.Temperature, _Mapping]]] = ..., uptime_seconds: _Optional[float] = ..., boot_time: _Optional[str] = ..., sidecar: _Optional[_Union[_health_pb2.ProcessStats, _Mapping]] = ..., services: _Optional[_Iterable[_Union[_health_pb2.ServiceProbe, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[_health_pb2.Recommendation, _Mapping]]] = ..., alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., error: _Optional[str] = ...) -> None: ...
+    text: str
+    def __init__(self, timestamp: _Optional[str] = ..., status: _Optional[str] = ..., ram: _Optional[_Union[_health_pb2.MemoryStats, _Mapping]] = ..., swap: _Optional[_Union[_health_pb2.SwapStats, _Mapping]] = ..., cpu: _Optional[_Union[_health_pb2.CpuStats, _Mapping]] = ..., disks: _Optional[_Iterable[_Union[_health_pb2.DiskStats, _Mapping]]] = ..., temperatures: _Optional[_Iterable[_Union[_health_pb2.Temperature, _Mapping]]] = ..., uptime_seconds: _Optional[float] = ..., boot_time: _Optional[str] = ..., sidecar: _Optional[_Union[_health_pb2.ProcessStats, _Mapping]] = ..., services: _Optional[_Iterable[_Union[_health_pb2.ServiceProbe, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[_health_pb2.Recommendation, _Mapping]]] = ..., alerts: _Optional[_Iterable[_Union[_usage_pb2.UsageAlert, _Mapping]]] = ..., error: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class RecordRequest(_message.Message):
     __slots__ = ("events",)
