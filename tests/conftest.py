@@ -1,6 +1,6 @@
 import os
 
-from tests.support import ISOLATED_VARS, pg_database  # noqa: F401  (fixture)
+from tests.support import ISOLATED_VARS, backend_url, pg_database  # noqa: F401  (fixtures)
 
 
 def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]

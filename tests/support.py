@@ -39,7 +39,7 @@ class Cli:
     """``tokendash`` with its own home; agent directories default to empty ones."""
 
     def __init__(self, tmp: Path, claude: Path | None = None, codex: Path | None = None,
-                 openclaw: Path | None = None) -> None:
+                 openclaw: Path | None = None, database_url: str | None = None) -> None:
         self.home = tmp / "home"
         empty = tmp / "empty"
         empty.mkdir(exist_ok=True)
@@ -54,6 +54,8 @@ class Cli:
             CODEX_HOME=str(codex or empty),
             OPENCLAW_STATE_DIR=str(openclaw or empty),
         )
+        if database_url:  # else the SQLite file in the home
+            self.env["TOKENDASH_DATABASE_URL"] = database_url
 
     def run(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         p = subprocess.run([sys.executable, "-m", "tokendash", *args], env=self.env, capture_output=True,
@@ -100,3 +102,12 @@ def pg_database():
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """Run a store-level test on both stores: None is the default SQLite file in the test's home (pass
+    it on as ``Cli(..., database_url=backend_url)``), otherwise a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_database")

@@ -126,6 +126,12 @@ def ingest_source(
         source.id, ok=res.ok, error=res.error, files=res.files if res.ok else None,
         malformed_lines=res.malformed_lines, problems=res.problems,
     )
+    try:  # the summary reports read (store/repo.py): rebuilt for the buckets written since the last pass
+        lazy.get().refresh_summary()
+    except Exception as e:  # reports read a dirty bucket's events meanwhile: slower, never wrong
+        import logging
+
+        logging.getLogger("tokendash.ingest").warning("summary not refreshed: %s: %s", type(e).__name__, e)
     return res
 
 

@@ -162,15 +162,21 @@ class RunningSidecar:
 def serve_process(cli: Any) -> tuple[subprocess.Popen[str], str]:
     """``tokendash serve`` as a real process (a ``tests.support.Cli``), on a kernel-chosen port;
     returns the process and its URL."""
-    p = cli.popen("serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "off")
+    return wait_listening(cli.popen("serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "off"))
+
+
+def wait_listening(p: subprocess.Popen[str]) -> tuple[subprocess.Popen[str], str]:
+    """Wait for a ``tokendash serve`` process's listening banner; returns the process and its URL."""
     assert p.stderr is not None
     deadline = time.monotonic() + 30
+    seen = []
     while time.monotonic() < deadline:
         line = p.stderr.readline()
+        seen.append(line)
         m = re.search(r"listening http=(\S+)", line)
         if m:
             return p, f"http://{m.group(1)}"
         if not line and p.poll() is not None:
             break
     p.kill()
-    raise AssertionError(f"sidecar did not start: {p.stderr.read()}")
+    raise AssertionError(f"sidecar did not start: {''.join(seen)}{p.stderr.read()}")

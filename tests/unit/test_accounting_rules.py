@@ -27,7 +27,7 @@ def _write(path: Path, lines: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_dedupe_sidechain_and_synthetic(tmp_path: Path) -> None:
+def test_dedupe_sidechain_and_synthetic(tmp_path: Path, backend_url: str | None) -> None:
     claude = tmp_path / ".claude"
     ts = "2026-09-01T10:00:00.000Z"
     _write(claude / "projects" / "-home-u-proj" / "main.jsonl", [
@@ -41,7 +41,7 @@ def test_dedupe_sidechain_and_synthetic(tmp_path: Path) -> None:
         _line("msg_b", "req_b", ts, out=700, sidechain=True),
         _line("msg_c", "req_c", ts, out=3, sidechain=True),
     ])
-    cli = Cli(tmp_path, claude=claude)
+    cli = Cli(tmp_path, claude=claude, database_url=backend_url)
     cli.run("ingest")
     t = cli.json("report", "daily", "--tz", "UTC")["totals"]
     assert t["requests"] == 3
@@ -50,11 +50,11 @@ def test_dedupe_sidechain_and_synthetic(tmp_path: Path) -> None:
     assert [r["project"] for r in rows] == ["proj"]
 
 
-def test_store_outlives_deleted_and_rotated_logs(tmp_path: Path) -> None:
+def test_store_outlives_deleted_and_rotated_logs(tmp_path: Path, backend_url: str | None) -> None:
     claude = tmp_path / ".claude"
     f = claude / "projects" / "-home-u-proj" / "old.jsonl"
     _write(f, [_line("msg_1", "req_1", "2026-08-01T00:00:00Z", out=11), _line("msg_2", "req_2", "2026-08-02T00:00:00Z", out=22)])
-    cli = Cli(tmp_path, claude=claude)
+    cli = Cli(tmp_path, claude=claude, database_url=backend_url)
     cli.run("ingest")
     before = cli.json("report", "daily", "--tz", "UTC")
     f.unlink()  # the agent's 30-day cleanup

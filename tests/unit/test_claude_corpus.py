@@ -19,6 +19,8 @@ CONFIGS = [
     pytest.param({"seed": 1}, id="seed1-default-rates"),
     pytest.param({"seed": 7, "dup_rate": 0.9, "resume_rate": 0.5, "subagent_rate": 0.5}, id="seed7-heavy-dup-resume"),
     pytest.param({"seed": 42, "dup_rate": 0.0, "resume_rate": 0.0, "subagent_rate": 0.0}, id="seed42-no-dup"),
+    pytest.param({"seed": 7, "dup_rate": 0.9, "resume_rate": 0.5, "subagent_rate": 0.5, "postgres": True},
+                 id="seed7-heavy-dup-resume-postgres"),
 ]
 
 
@@ -67,10 +69,13 @@ def _tokens(row: dict) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
-def test_report_equals_manifest_and_independent_prices(tmp_path: Path, cfg: dict) -> None:
+def test_report_equals_manifest_and_independent_prices(tmp_path: Path, cfg: dict,
+                                                       request: pytest.FixtureRequest) -> None:
+    cfg = dict(cfg)
+    url = request.getfixturevalue("pg_database") if cfg.pop("postgres", False) else None
     claude = tmp_path / ".claude"
     manifest = gen_corpus(claude, files=12, assistant_lines=3000, **cfg)
-    cli = Cli(tmp_path, claude=claude)
+    cli = Cli(tmp_path, claude=claude, database_url=url)
     cli.run("ingest")
 
     daily = cli.json("report", "daily", "--tz", "UTC", "--source", "claude-code")

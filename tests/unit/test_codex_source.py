@@ -169,8 +169,9 @@ def codex_home(tmp_path: Path) -> Path:
     return home
 
 
-def new_store(tmp_path: Path) -> Store:
-    return Store(open_store(f"sqlite:///{tmp_path / 'store.db'}"), host_id="test-host")
+def new_store(tmp_path: Path, url: str | None = None) -> Store:
+    """``url``: the ``backend_url`` fixture (None: a SQLite file)."""
+    return Store(open_store(url or f"sqlite:///{tmp_path / 'store.db'}"), host_id="test-host")
 
 
 def run(store: Store, home: Path) -> IngestResult:
@@ -188,8 +189,8 @@ def sums(store: Store, by: str) -> dict[Any, tuple[int, ...]]:
     return {r[0]: tuple(int(x) for x in r[1:]) for r in rows}
 
 
-def test_deltas_forks_fallback_and_snapshots(tmp_path: Path, codex_home: Path) -> None:
-    store = new_store(tmp_path)
+def test_deltas_forks_fallback_and_snapshots(tmp_path: Path, codex_home: Path, backend_url: str | None) -> None:
+    store = new_store(tmp_path, backend_url)
     res = run(store, codex_home)
     assert res.files == 4  # the archived copy of A is left out
     assert res.malformed_lines == 1 and "line 4" in res.problems[0] and PATH_B in res.problems[0]
@@ -227,10 +228,10 @@ def test_deltas_forks_fallback_and_snapshots(tmp_path: Path, codex_home: Path) -
     assert c_reset == 1757059260 + 600  # 2025-09-05T08:01:00Z + resets_in_seconds
 
 
-def test_fork_read_alone_still_counts_the_parent_once(tmp_path: Path, codex_home: Path) -> None:
+def test_fork_read_alone_still_counts_the_parent_once(tmp_path: Path, codex_home: Path, backend_url: str | None) -> None:
     (codex_home / PATH_A).unlink()
     (codex_home / "archived_sessions" / Path(PATH_A).name).unlink()
-    store = new_store(tmp_path)
+    store = new_store(tmp_path, backend_url)
     run(store, codex_home)
     # Without A's own file the replay stands in for it, once, stamped at the fork time.
     assert sums(store, "model")["gpt-5-codex"] == (800 + 700 + 1500, 200 + 1300 + 500, 100 + 150 + 50, 90)
@@ -241,8 +242,8 @@ def test_fork_read_alone_still_counts_the_parent_once(tmp_path: Path, codex_home
     assert {k: v[:3] for k, v in sums(store, "session").items()} == BY_SESSION
 
 
-def test_second_pass_reads_nothing_then_only_appended_lines(tmp_path: Path, codex_home: Path) -> None:
-    store = new_store(tmp_path)
+def test_second_pass_reads_nothing_then_only_appended_lines(tmp_path: Path, codex_home: Path, backend_url: str | None) -> None:
+    store = new_store(tmp_path, backend_url)
     run(store, codex_home)
     again = run(store, codex_home)
     assert (again.bytes_read, again.events_seen, again.events_written, again.snapshots) == (0, 0, 0, 0)
@@ -271,8 +272,8 @@ def test_second_pass_reads_nothing_then_only_appended_lines(tmp_path: Path, code
     assert sums(store, "model")["gpt-5"] == (1400, 1300, 300, 30)
 
 
-def test_archiving_a_session_moves_it_without_double_counting(tmp_path: Path, codex_home: Path) -> None:
-    store = new_store(tmp_path)
+def test_archiving_a_session_moves_it_without_double_counting(tmp_path: Path, codex_home: Path, backend_url: str | None) -> None:
+    store = new_store(tmp_path, backend_url)
     run(store, codex_home)
     (codex_home / "archived_sessions" / Path(PATH_A).name).unlink()
     shutil.move(codex_home / PATH_A, codex_home / "archived_sessions" / Path(PATH_A).name)
@@ -281,9 +282,9 @@ def test_archiving_a_session_moves_it_without_double_counting(tmp_path: Path, co
     assert sums(store, "model") == BY_MODEL
 
 
-def test_agent_files_are_never_written(codex_home: Path, tmp_path: Path) -> None:
+def test_agent_files_are_never_written(codex_home: Path, tmp_path: Path, backend_url: str | None) -> None:
     before = {p: p.read_bytes() for p in codex_home.rglob("*") if p.is_file()}
-    store = new_store(tmp_path)
+    store = new_store(tmp_path, backend_url)
     run(store, codex_home)
     run(store, codex_home)
     assert {p: p.read_bytes() for p in codex_home.rglob("*") if p.is_file()} == before

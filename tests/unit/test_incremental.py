@@ -52,10 +52,11 @@ def _new_calls(template: list[dict], n: int, tag: str) -> tuple[bytes, dict[str,
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> tuple[Cli, Path, dict]:
+def corpus(tmp_path: Path, backend_url: str | None) -> tuple[Cli, Path, dict]:
+    """On the SQLite file and on PostgreSQL."""
     claude = tmp_path / ".claude"
     manifest = gen_corpus(claude, files=8, assistant_lines=1500, seed=11)
-    cli = Cli(tmp_path, claude=claude)
+    cli = Cli(tmp_path, claude=claude, database_url=backend_url)
     return cli, claude, manifest
 
 

@@ -180,6 +180,10 @@ class _Acc:
         self.unpriced += r[7]
         self.requests += r[8]
 
+    def sums(self) -> list[int]:
+        return [self.input, self.output, self.cache_read, self.cache_write, self.reasoning, self.cost_nusd,
+                self.est_nusd, self.unpriced, self.requests]
+
     def totals(self) -> dict[str, Any]:
         return {
             "tokens": {
@@ -198,33 +202,64 @@ class _Acc:
         }
 
 
-_SUMS = (
+_SUMS_OF = (
     "SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning), "
     "SUM(COALESCE(cost_nusd, 0)), "
     "SUM(CASE WHEN cost_source = 'estimated' THEN cost_nusd ELSE 0 END), "
     "SUM(CASE WHEN cost_source = 'unpriced' THEN input + output + cache_read + cache_write ELSE 0 END), "
-    "COUNT(*)"
 )
+_SUMS = _SUMS_OF + "COUNT(*)"  # over usage_events: one row per request
+
+# Reports read the raw events and the rollups archived events were folded into (store/archive.py). A
+# rollup row is one 15-minute UTC bucket (``ts_ms`` = its start) with the same summed columns, one
+# cost source, and ``requests`` = how many events it holds; every sum above is linear, so summing rollups
+# gives what summing their events gave. Time bounds of reports are local midnights or hours, which fall
+# on 15-minute UTC boundaries in every IANA zone, so a bucket is never cut.
+BUCKET_MS = 900_000
+TABLES = {"usage_events": _SUMS, "usage_rollups": _SUMS_OF + "SUM(requests)",
+          "usage_summary": _SUMS_OF + "SUM(requests)", "usage_summary_day": _SUMS_OF + "SUM(requests)",
+          "usage_totals": _SUMS_OF + "SUM(requests)"}
+
+# The summary (store/models.py ``usage_summary``): 15-minute buckets by every dimension but session and
+# channel, kept by the writers (dirty buckets) and ``Store.refresh_summary``. A report grouped and filtered
+# by these dimensions only (every dashboard figure, budgets, burn, /metrics, report daily/weekly/monthly
+# by provider/model/agent/project/source/host) reads it: its cost follows the number of active
+# combinations per bucket, not the number of events. Session and channel reports read the events.
+SUMMARY_DIMS = frozenset({"provider", "model", "source", "agent", "project", "host"})
+USE_SUMMARY = True  # tests compare the three paths
 
 
-def _bounds(conn: Reader, q: UsageQuery, tz: Any) -> tuple[int, int, bool] | None:
-    """``(lo, hi, use_index)``: the time range to read, and whether it is narrow enough that the
-    ``ts_ms`` index beats a plain scan (a range lookup per row costs ~2x a sequential read)."""
+def _bounds(conn: Reader, q: UsageQuery, tz: Any) -> tuple[int, int, list[tuple[str, bool]]] | None:
+    """``(lo, hi, [(table, use_index)])``: the time range to read, the tables holding rows in it, and for
+    each whether the range is narrow enough that its ``ts_ms`` index beats a plain scan (a range lookup per
+    row costs ~2x a sequential read)."""
     if q.start_ms is not None or q.end_ms is not None:
         lo = q.start_ms if q.start_ms is not None else 0
         hi = q.end_ms if q.end_ms is not None else 2**62
     else:
         lo = local_midnight_ms(q.since, tz) if q.since else 0
         hi = local_midnight_ms(q.until + timedelta(days=1), tz) if q.until else 2**62
-    rows = conn.all("SELECT MIN(ts_ms), MAX(ts_ms) FROM usage_events")  # two index probes
-    row = rows[0] if rows else None
-    if row is None or row[0] is None:
+    # Four index probes (one MIN or MAX per SELECT, or SQLite scans the whole index).
+    rows = conn.all(
+        "SELECT (SELECT MIN(ts_ms) FROM usage_events), (SELECT MAX(ts_ms) FROM usage_events), "
+        "(SELECT MIN(ts_ms) FROM usage_rollups), (SELECT MAX(ts_ms) FROM usage_rollups)"
+    )
+    row = rows[0] if rows else (None, None, None, None)
+    spans = {}
+    if row[0] is not None:
+        spans["usage_events"] = (int(row[0]), int(row[1]) + 1)
+    if row[2] is not None:
+        spans["usage_rollups"] = (int(row[2]), int(row[3]) + 1)
+    if not spans:
         return None
-    first, last = row[0], row[1] + 1
+    first = min(a for a, _ in spans.values())
+    first -= first % BUCKET_MS  # never above the start of a bucket its events may be folded into meanwhile
+    last = max(b for _, b in spans.values())
     lo, hi = max(lo, first), min(hi, last)
     if lo >= hi:
         return None
-    return lo, hi, (hi - lo) * 4 < last - first
+    tables = [(t, (hi - lo) * 4 < b - a) for t, (a, b) in spans.items() if a < hi and lo < b]
+    return (lo, hi, tables) if tables else None
 
 
 def usage(conn: Any, q: UsageQuery) -> dict[str, Any]:
@@ -236,13 +271,16 @@ def usage(conn: Any, q: UsageQuery) -> dict[str, Any]:
     bounds = _bounds(conn, q, tz)
     if bounds is None:
         return {"rows": [], "totals": empty_totals()}
-    lo, hi, use_index = bounds
-    if grain in ("day", "week", "month") and not dims and not any(q.filters.values()) and isinstance(conn, SqliteReader):
+    lo, hi, tables = bounds
+    a, b = -(-lo // BUCKET_MS) * BUCKET_MS, hi - hi % BUCKET_MS  # the whole buckets inside [lo, hi)
+    summary = (USE_SUMMARY and a < b and set(dims) <= SUMMARY_DIMS
+               and all(k in SUMMARY_DIMS for k, v in q.filters.items() if v))
+    if (not summary and grain in ("day", "week", "month") and not dims and not any(q.filters.values())
+            and isinstance(conn, SqliteReader)):
         periods = _periods(grain, lo, hi, tz)
         if len(periods) <= MAX_RANGE_QUERIES:
-            return _by_ranges(conn, q, grain, periods)
-    col = "ts_ms" if use_index else "+ts_ms"  # unary + keeps SQLite (and PostgreSQL) off the index
-    where = [f"{col} >= :lo", f"{col} < :hi"]
+            return _by_ranges(conn, q, grain, periods, [t for t, _ in tables])
+    where: list[str] = []
     params: dict[str, Any] = {"lo": lo, "hi": hi}
     for k, values in q.filters.items():
         vals = [v for v in values if v is not None]
@@ -253,16 +291,66 @@ def usage(conn: Any, q: UsageQuery) -> dict[str, Any]:
             params[f"f_{k}_{i}"] = v
             names.append(f":f_{k}_{i}")
         where.append(f"{k} IN ({', '.join(names)})")
-    select_keys: list[str] = []
-    if grain == "hour":
-        select_keys.append(f"({local_ms_sql(tz, lo, hi)}) / {HOUR_MS}")
-    elif grain is not None:
-        select_keys.append(f"({local_ms_sql(tz, lo, hi)}) / {DAY_MS}")
-    select_keys.extend(dims)
+    def keys(column: str = "ts_ms") -> list[str]:
+        out = []
+        if grain == "hour":
+            out.append(f"({local_ms_sql(tz, lo, hi, column)}) / {HOUR_MS}")
+        elif grain is not None:
+            out.append(f"({local_ms_sql(tz, lo, hi, column)}) / {DAY_MS}")
+        return out + dims
+
+    select_keys = keys()
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(select_keys)))}" if select_keys else ""
-    cols = ", ".join([*select_keys, _SUMS])
-    sql = f"SELECT {cols} FROM usage_events WHERE {' AND '.join(where)}{group}"
-    result = conn.all(sql, params)
+    # One statement, one snapshot: an archive moving rows from the events to the rollups, or a summary
+    # refresh, meanwhile can neither hide rows nor count them twice.
+    parts = []
+    if summary:
+        # Whole buckets from the summary, except dirty ones (written since their summary was made), which
+        # are read from their events and rollups (an index range each); partial buckets at the ends of
+        # [lo, hi) (a rolling window, the newest event) from the events and rollups.
+        params.update(a=a, b=b)
+        f = "".join(f" AND {w}" for w in where)
+        sel = ", ".join([*select_keys, TABLES["usage_summary"]])
+        # NOT EXISTS, not NOT IN: an anti-join probing the primary key (PostgreSQL re-scans a NOT IN
+        # subquery per row when it does not expect it to fit in memory).
+        clean = "NOT EXISTS (SELECT 1 FROM dirty_buckets x WHERE x.ts_ms = s.ts_ms)"
+        d0, d1 = -(-a // DAY_MS) * DAY_MS, b - b % DAY_MS  # the whole UTC days inside [a, b)
+        if not dims and not where:  # by time alone: per bucket and cost source
+            parts.append(f"SELECT {sel} FROM usage_totals s WHERE ts_ms >= :a AND ts_ms < :b AND {clean}{group}")
+        elif grain is None and d0 < d1:
+            # Whole UTC days from the day rows, except days holding a dirty bucket (their clean buckets
+            # at 15 minutes); the buckets before the first and after the last whole day at 15 minutes.
+            params.update(d0=d0, d1=d1)
+            parts.append(f"SELECT {sel} FROM usage_summary_day s WHERE ts_ms >= :d0 AND ts_ms < :d1 AND NOT EXISTS "
+                         f"(SELECT 1 FROM dirty_buckets x WHERE x.ts_ms >= s.ts_ms AND x.ts_ms < s.ts_ms + {DAY_MS})"
+                         f"{f}{group}")
+            for x, y in (("a", "d0"), ("d1", "b")):  # two plain ranges: an OR of two would scan (SQLite)
+                if params[x] < params[y]:
+                    parts.append(f"SELECT {sel} FROM usage_summary s WHERE ts_ms >= :{x} AND ts_ms < :{y} "
+                                 f"AND {clean}{f}{group}")
+            dd = (f"(SELECT DISTINCT (ts_ms / {DAY_MS}) * {DAY_MS} AS day FROM dirty_buckets "
+                  "WHERE ts_ms >= :d0 AND ts_ms < :d1) dd")
+            src, on = per_bucket(conn, dd, "usage_summary", "s", "{t}.ts_ms >= dd.day AND {t}.ts_ms < dd.day + " + str(DAY_MS))
+            parts.append(f"SELECT {sel} FROM {src} WHERE {on}{clean}{f}{group}")
+        else:
+            parts.append(f"SELECT {sel} FROM usage_summary s WHERE ts_ms >= :a AND ts_ms < :b AND {clean}{f}{group}")
+        dirty = "d.ts_ms >= :a AND d.ts_ms < :b"
+        src, on = per_bucket(conn, "dirty_buckets d", "usage_events", "e",
+                             "{t}.ts_ms >= d.ts_ms AND {t}.ts_ms < d.ts_ms + " + str(BUCKET_MS))
+        parts.append(f"SELECT {', '.join([*keys('e.ts_ms'), TABLES['usage_events']])} FROM {src} WHERE {on}{dirty}{f}{group}")
+        src, on = per_bucket(conn, "dirty_buckets d", "usage_rollups", "r", "{t}.ts_ms = d.ts_ms")
+        parts.append(f"SELECT {', '.join([*keys('r.ts_ms'), TABLES['usage_rollups']])} FROM {src} WHERE {on}{dirty}{f}{group}")
+        for table, _ in tables:
+            for x, y in (("lo", "a"), ("b", "hi")):
+                if params[x] < params[y]:
+                    parts.append(f"SELECT {', '.join([*select_keys, TABLES[table]])} FROM {table} "
+                                 f"WHERE ts_ms >= :{x} AND ts_ms < :{y}{f}{group}")
+    else:
+        for table, use_index in tables:
+            col = "ts_ms" if use_index else "+ts_ms"  # unary + keeps SQLite (and PostgreSQL) off the index
+            cond = " AND ".join([f"{col} >= :lo", f"{col} < :hi", *where])
+            parts.append(f"SELECT {', '.join([*select_keys, TABLES[table]])} FROM {table} WHERE {cond}{group}")
+    result = conn.all(" UNION ALL ".join(parts), params)
 
     nkeys = len(select_keys)
     grouped: dict[tuple, _Acc] = {}
@@ -298,6 +386,24 @@ def usage(conn: Any, q: UsageQuery) -> dict[str, Any]:
 MAX_RANGE_QUERIES = 400
 
 
+def per_bucket(conn: Reader, outer: str, table: str, alias: str, cond: str) -> tuple[str, str]:
+    """``(FROM clause, WHERE prefix)`` reading ``table`` only inside the rows of ``outer`` (a few dirty
+    buckets or days), whatever the planner believes about their number: ``{t}`` in ``cond`` is the inner
+    table. PostgreSQL: a LATERAL subquery behind ``OFFSET 0`` (never flattened into a join it might
+    drive from the big side: with stale statistics of the dirty table it scanned 10^7 events per query);
+    SQLite: CROSS JOIN, which keeps the left table outside."""
+    if _is_sqlite(conn):
+        return f"{outer} CROSS JOIN {table} {alias}", cond.format(t=alias) + " AND "
+    return f"{outer} CROSS JOIN LATERAL (SELECT * FROM {table} WHERE {cond.format(t=table)} OFFSET 0) {alias}", ""
+
+
+def _is_sqlite(conn: Reader) -> bool:
+    if isinstance(conn, SqliteReader):
+        return True
+    c = getattr(conn, "conn", None)
+    return getattr(getattr(c, "dialect", None), "name", "sqlite") == "sqlite"
+
+
 def _periods(grain: str, lo: int, hi: int, tz: Any) -> list[tuple[str, int, int]]:
     """``(label, start_ms, end_ms)`` of each local day / week (Monday) / month touching ``[lo, hi)``."""
     from datetime import datetime
@@ -322,19 +428,19 @@ def _periods(grain: str, lo: int, hi: int, tz: Any) -> list[tuple[str, int, int]
     return out
 
 
-def _by_ranges(conn: Reader, q: UsageQuery, grain: str, periods: list[tuple[str, int, int]]) -> dict[str, Any]:
+def _by_ranges(conn: Reader, q: UsageQuery, grain: str, periods: list[tuple[str, int, int]],
+               tables: list[str]) -> dict[str, Any]:
     """The same result as the ``GROUP BY`` over local periods, as one range sum per period read from the
-    covering time index (no table rows, no sort): ~3x faster for a report by day over 10^5 events."""
-    sql = f"SELECT {_SUMS} FROM usage_events WHERE ts_ms >= :lo AND ts_ms < :hi"
+    covering time indexes (no table rows, no sort): ~3x faster for a report by day over 10^5 events."""
+    sql = " UNION ALL ".join(f"SELECT {TABLES[t]} FROM {t} WHERE ts_ms >= :lo AND ts_ms < :hi" for t in tables)
     rows, total = [], _Acc()
     for label, start, end in periods:
-        (r,) = conn.all(sql, {"lo": start, "hi": end})
-        sums = [int(x or 0) for x in r]
-        if sums[8] == 0:
-            continue
         acc = _Acc()
-        acc.add(sums)
-        total.add(sums)
+        for r in conn.all(sql, {"lo": start, "hi": end}):
+            acc.add([int(x or 0) for x in r])
+        if acc.requests == 0:
+            continue
+        total.add(acc.sums())
         rows.append({GRAIN_KEY[grain]: label, **acc.totals()})
     if q.limit is not None:
         rows = rows[-q.limit :]

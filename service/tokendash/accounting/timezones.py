@@ -54,7 +54,8 @@ def _offset_ms(tz: ZoneInfo, ms: int) -> int:
 
 def offset_segments(tz: ZoneInfo, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
     """``[(until_ms, offset_ms), …]``: the offset applies to instants before ``until_ms``; the last
-    segment's ``until_ms`` is ``end_ms``. Transitions are located to the second."""
+    segment's ``until_ms`` is ``end_ms``. Transitions are located to the millisecond: an event (or an
+    archived 15-minute bucket, ``store/archive.py``) starting at the transition is on its new side."""
     segs: list[tuple[int, int]] = []
     t = start_ms
     cur = _offset_ms(tz, t)
@@ -64,7 +65,7 @@ def offset_segments(tz: ZoneInfo, start_ms: int, end_ms: int) -> list[tuple[int,
         off = _offset_ms(tz, nxt)
         if off != cur:
             lo, hi = t, nxt  # offset(lo) == cur, offset(hi) != cur
-            while hi - lo > 1000:
+            while hi - lo > 1:
                 mid = (lo + hi) // 2
                 if _offset_ms(tz, mid) == cur:
                     lo = mid

@@ -26,6 +26,7 @@ COMMANDS = {
     "alerts": "tokendash.cli.alerts:alerts",
     "health": "tokendash.cli.health:health",
     "server-status": "tokendash.cli.server_status:server_status",
+    "archive": "tokendash.cli.archive:archive",
 }
 
 

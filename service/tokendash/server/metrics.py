@@ -6,6 +6,8 @@
     tokendash_budget_ratio{budget}                             gauge, spent / limit
     tokendash_source_up{source}                                gauge, 1 when the last pass succeeded
     tokendash_source_last_success_timestamp_seconds{source}    gauge
+    process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds, process_max_fds,
+    process_cpu_seconds_total, process_start_time_seconds      the sidecar itself (Prometheus' standard names)
 
 Labels never carry a key or a raw upstream body: only ids, model names and the (redacted) agent.
 """
@@ -78,6 +80,44 @@ def render(usage_rows: Iterable[Mapping[str, Any]], summary: Mapping[str, Any]) 
     return ("\n".join(out) + "\n").encode()
 
 
+_PROCESS: Any = None
+
+
+def process_metrics() -> bytes:
+    """The standard process collector's families, from psutil (a few syscalls, no /proc parsing here)."""
+    global _PROCESS
+    import psutil
+
+    if _PROCESS is None:
+        _PROCESS = psutil.Process()
+    p = _PROCESS
+    out: list[str] = []
+
+    def one(name: str, kind: str, help_: str, value: float) -> None:
+        out.extend((f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {_num(value)}"))
+
+    with p.oneshot():
+        mem = p.memory_info()
+        cpu = p.cpu_times()
+        one("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", mem.rss)
+        one("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", mem.vms)
+        one("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+            cpu.user + cpu.system)
+        one("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+            p.create_time())
+        if hasattr(p, "num_fds"):
+            one("process_open_fds", "gauge", "Number of open file descriptors.", p.num_fds())
+            try:
+                import resource
+
+                soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+                if soft != resource.RLIM_INFINITY:
+                    one("process_max_fds", "gauge", "Maximum number of open file descriptors.", soft)
+            except (ImportError, ValueError, OSError):
+                pass
+    return ("\n".join(out) + "\n").encode()
+
+
 def collect(ctx: Any) -> bytes:
     """Blocking (a store query): run it in the thread pool."""
     from tokendash.accounting.aggregate import UsageQuery, usage
@@ -85,4 +125,4 @@ def collect(ctx: Any) -> bytes:
     app = ctx.app
     with app.reader() as conn:
         rows = usage(conn, UsageQuery(timezone="UTC", group_by=["provider", "model", "source", "agent"]))["rows"]
-    return render(rows, ctx.summary())
+    return render(rows, ctx.summary()) + process_metrics()

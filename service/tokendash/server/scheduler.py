@@ -138,6 +138,28 @@ class Scheduler:
             return IngestResult(source.id)  # nothing to read (yet): not a failure, nothing recorded
         return ingest_source(self.app.store, self.app.prices, _StopAfterBatch(source, self.stopping), workers=1)
 
+    # Retention (SPEC §12): once a day, raw events older than historyRetentionDays are folded into
+    # rollups (``store/archive.py``). Checked every hour; on a team store the sidecar that finds it due
+    # first does it (the others see the last run in the store). Reports give the same figures after it,
+    # so the dashboard need not be rebuilt.
+    ARCHIVE_FIRST_DELAY = 300.0  # after start: let the first ingest passes have the store
+    ARCHIVE_CHECK_EVERY = 3600.0
+
+    def _archive_loop(self) -> None:
+        from tokendash.store.archive import archive, raw_days
+
+        delay = self.ARCHIVE_FIRST_DELAY
+        while not self.stopping.wait(delay):
+            delay = self.ARCHIVE_CHECK_EVERY
+            try:
+                res = archive(self.app.store.engine, retention_days=raw_days(self.app.settings), auto=True,
+                              stop=self.stopping)
+                if res.events:
+                    log.info("archive: folded %d events before %s into %d rollup rows", res.events, res.cutoff,
+                             res.rollup_rows)
+            except Exception:
+                log.exception("archive failed (retried in an hour)")
+
     def _done(self, res: IngestResult, changed: bool) -> None:
         if changed:
             self._on_change()
@@ -145,6 +167,8 @@ class Scheduler:
     def start(self) -> None:
         for w in self.workers.values():
             w.thread.start()
+        self._archiver = threading.Thread(target=self._archive_loop, name="tokendash-archive", daemon=True)
+        self._archiver.start()
 
     def request(self, ids: list[str] | None = None, max_age: float | None = None) -> dict[str, Future[IngestResult]]:
         """Ask the chosen sources (all by default) that are older than ``max_age`` to refresh now."""
@@ -159,4 +183,7 @@ class Scheduler:
         deadline = time.monotonic() + timeout
         for w in self.workers.values():
             w.thread.join(max(0.0, deadline - time.monotonic()))
+        archiver = getattr(self, "_archiver", None)
+        if archiver is not None:  # stops between two days of a run
+            archiver.join(max(0.0, deadline - time.monotonic()))
         return [w.id for w in self.workers.values() if w.thread.is_alive()]

@@ -58,7 +58,19 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "connect", _postgres_session)
+    return engine
+
+
+def _postgres_session(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # No JIT: tokendash's queries are short, and PostgreSQL compiles a plan whose row estimate is large
+    # (a stale estimate of a small table is enough) for ~0.3 s, more than the query itself takes. A SET
+    # rather than a startup option, which connection poolers such as PgBouncer refuse.
+    cur = dbapi_conn.cursor()
+    cur.execute("SET jit = off")
+    cur.close()
+    dbapi_conn.commit()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -80,6 +92,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         with engine.begin() as conn:
+            if not is_sqlite(engine):
+                # Sidecars of a team starting together on a new database: one migrates, the others wait
+                # here and then find the schema current (SQLite serialises on its write lock instead).
+                conn.execute(text("SELECT pg_advisory_xact_lock(7235350)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as e:

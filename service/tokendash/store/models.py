@@ -184,3 +184,128 @@ alerts = Table(
     Column("resolved_ms", BigInteger),
     Index("ix_alerts_state", "state"),
 )
+
+# -- alert delivery (issue 6) ------------------------------------------------------------------------
+# One row per (alert transition or digest) x webhook, written in the same transaction as the alert
+# change. ``id`` is the delivery id sent to the receiver (X-Tokendash-Delivery-Id) for idempotency.
+# The webhook is named by a hash of its settings, never by its URL (a Telegram URL holds the bot token).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("webhook", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # alert | digest
+    Column("alert_id", String(256)),
+    Column("transition", String(16)),  # opened | severity | resolved (alerts only)
+    Column("payload", Text, nullable=False),  # JSON; the format-specific body is rendered at send time
+    Column("state", String(16), nullable=False),  # pending | delivered | failed | dropped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger),
+    Column("last_error", Text),  # masked: never a URL or token in clear
+    Index("ix_outbox_state_webhook_created", "state", "webhook", "created_ms"),
+)
+
+# -- retention (issue 9) -----------------------------------------------------------------------------
+# ``tokendash archive`` folds raw events older than historyRetentionDays into 15-minute UTC buckets
+# (``ts_ms`` is the bucket's start), one row per bucket and combination of every dimension a report groups
+# or filters on, per cost source; reports read usage_events ∪ usage_rollups (accounting/aggregate.py).
+# 15 minutes: every IANA zone's offset is a multiple of 15 minutes, so local hours, days, weeks and months
+# (DST changes included) cut rollups exactly where they cut the raw events.
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("host", String(128), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("provider", String(128), nullable=False),
+    Column("model", String(256), nullable=False),
+    Column("agent", String(256)),
+    Column("project", String(512)),
+    Column("session", String(256)),
+    Column("channel", String(128)),
+    Column("cost_source", String(16), nullable=False),
+    Column("input", BigInteger, nullable=False),
+    Column("output", BigInteger, nullable=False),
+    Column("cache_read", BigInteger, nullable=False),
+    Column("cache_write", BigInteger, nullable=False),
+    Column("cache_write_1h", BigInteger, nullable=False),
+    Column("reasoning", BigInteger, nullable=False),
+    Column("cost_nusd", BigInteger),  # NULL when every folded event was unpriced
+    Column("requests", BigInteger, nullable=False),  # how many events were folded into the row
+    Column("archived_ms", BigInteger, nullable=False),
+    Index("ix_usage_rollups_ts_cover", "ts_ms", "input", "output", "cache_read", "cache_write", "reasoning",
+          "cost_nusd", "cost_source", "requests"),
+)
+
+# The dedupe keys of archived events: a copy read again (a log re-read, synced or replayed) is dropped.
+archived_keys = Table(
+    "archived_keys",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("dedupe_key", String(512), primary_key=True),
+)
+
+# The usage summary: what reports read instead of the events (accounting/aggregate.py). One row per
+# 15-minute UTC bucket and (host, source, provider, model, agent, project, cost source), summed over
+# events ∪ rollups; session and channel are left out, so its size follows the number of active
+# combinations, not the number of calls. A bucket listed in ``dirty_buckets`` (written since its summary
+# was made) is read from the events instead; ``Store.refresh_summary`` rebuilds dirty buckets.
+_SUMMED = ("input", "output", "cache_read", "cache_write", "reasoning", "cost_nusd", "requests")
+
+
+def _summary_columns() -> list[Column]:
+    return [
+        Column("ts_ms", BigInteger, nullable=False),
+        Column("host", String(128), nullable=False),
+        Column("source", String(64), nullable=False),
+        Column("provider", String(128), nullable=False),
+        Column("model", String(256), nullable=False),
+        Column("agent", String(256)),
+        Column("project", String(512)),
+        Column("cost_source", String(16), nullable=False),
+        Column("input", BigInteger, nullable=False),
+        Column("output", BigInteger, nullable=False),
+        Column("cache_read", BigInteger, nullable=False),
+        Column("cache_write", BigInteger, nullable=False),
+        Column("reasoning", BigInteger, nullable=False),
+        Column("cost_nusd", BigInteger),
+        Column("requests", BigInteger, nullable=False),
+    ]
+
+
+usage_summary = Table(
+    "usage_summary",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_summary_columns(),
+    Index("ix_usage_summary_ts", "ts_ms"),
+)
+
+# The same by UTC day (``ts_ms`` = the day's start): the whole days of a period (dashboard, budgets, burn,
+# /metrics) read one row per day and combination. A day with a dirty bucket is read at 15 minutes.
+usage_summary_day = Table(
+    "usage_summary_day",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_summary_columns(),
+    Index("ix_usage_summary_day_ts", "ts_ms"),
+)
+
+# Without any dimension, per 15 minutes and cost source: a report by time alone, in any zone, reads at
+# most 3 rows per bucket whatever the number of events.
+usage_totals = Table(
+    "usage_totals",
+    metadata,
+    Column("ts_ms", BigInteger, primary_key=True, autoincrement=False),
+    Column("cost_source", String(16), primary_key=True),
+    *[c for c in _summary_columns() if c.name in _SUMMED],
+)
+
+dirty_buckets = Table(
+    "dirty_buckets",
+    metadata,
+    Column("ts_ms", BigInteger, primary_key=True, autoincrement=False),
+)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-SCHEMA_HEAD = "0005_superseded"  # the newest Alembic revision; store/db.py migrates to it
+SCHEMA_HEAD = "0007_rollups"  # the newest Alembic revision; store/db.py migrates to it
 
 
 class Reader(Protocol):

@@ -22,6 +22,10 @@ from tokendash.store import models as m
 from tokendash.store.db import is_sqlite
 from tokendash.store.rows import CURSOR_COLS, EVENT_COLS, cursor_from_row, event_rows, machine_host_id, now_ms
 
+BUCKET_MS = 900_000  # the summary's and the rollups' bucket (store/archive.py)
+DAY_MS = 86_400_000
+SUMMARY_LOCK = 0x746B6473  # PostgreSQL advisory lock: writers shared, refresh_summary exclusive
+
 _EVENT_COLS = EVENT_COLS
 _UPDATABLE = ["ts_ms", "provider", "model", "agent", "project", "session", "channel", "input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "rank", "cost_nusd", "cost_source", "model_fallback", "ingested_ms"]
 
@@ -99,7 +103,10 @@ class Store:
         rows.sort(key=_row_key)
         with self.engine.begin() as conn:
             changed = 0
+            if not self.sqlite:  # no summary refresh between this write and its commit (refresh_summary)
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock_shared(%s)", (SUMMARY_LOCK,))
             if rows:
+                self._mark_dirty(conn, {r[3] - r[3] % BUCKET_MS for r in rows})
                 raw = conn.connection.driver_connection
                 cur = raw.cursor()  # type: ignore[union-attr]
                 before = raw.total_changes if self.sqlite else 0  # type: ignore[union-attr]
@@ -109,6 +116,7 @@ class Store:
                 cur.close()
                 # After the upsert (which holds the write lock on SQLite): a key superseded meanwhile wins.
                 changed -= self._drop_superseded(conn, source, [r[2] for r in rows])
+                changed -= self._drop_archived(conn, source, rows)
             if supersedes:
                 self._supersede(conn, source, supersedes)
             self._write_extras(conn, source, snapshots, cursors)
@@ -131,9 +139,117 @@ class Store:
             gone += max(res.rowcount, 0)
         return gone
 
+    # -- the usage summary (models.usage_summary) ---------------------------------------------------
+
+    def _mark_dirty(self, conn: Connection, buckets: Iterable[int]) -> None:
+        """The summary of these buckets is stale from this transaction on: readers read their events."""
+        ph = self._ph
+        conn.exec_driver_sql(
+            f"INSERT INTO dirty_buckets (ts_ms) VALUES ({ph}) ON CONFLICT (ts_ms) DO NOTHING",
+            [(b,) for b in sorted(buckets)],
+        )
+
+    def refresh_summary(self) -> int:
+        """Rebuild the summary of every dirty bucket from its events and rollups; returns how many buckets.
+        On PostgreSQL no write to the events is in flight meanwhile (writers hold the advisory lock shared,
+        this holds it exclusively), so a bucket is never marked clean with a write it did not see; on
+        SQLite the transaction starts with a write and so holds the one write lock throughout."""
+        with self.engine.connect() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM dirty_buckets LIMIT 1").first() is None:
+                return 0
+        from tokendash.accounting.aggregate import per_bucket
+        from tokendash.store.reader import EngineReader
+
+        keys = "host, source, provider, model, agent, project, cost_source"
+        sums = "input, output, cache_read, cache_write, reasoning, cost_nusd"
+        with self.engine.begin() as conn:
+            if self.sqlite:
+                conn.exec_driver_sql("DELETE FROM usage_summary WHERE ts_ms IN (SELECT ts_ms FROM dirty_buckets)")
+            else:
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (SUMMARY_LOCK,))
+                conn.exec_driver_sql("DELETE FROM usage_summary WHERE ts_ms IN (SELECT ts_ms FROM dirty_buckets)")
+            r = EngineReader(conn)
+            days = f"SELECT DISTINCT (ts_ms / {DAY_MS}) * {DAY_MS} AS day FROM dirty_buckets"
+            ev_src, ev_on = per_bucket(r, "dirty_buckets d", "usage_events", "e",
+                                       "{t}.ts_ms >= d.ts_ms AND {t}.ts_ms < d.ts_ms + " + str(BUCKET_MS))
+            ro_src, ro_on = per_bucket(r, "dirty_buckets d", "usage_rollups", "r", "{t}.ts_ms = d.ts_ms")
+            conn.exec_driver_sql(
+                f"INSERT INTO usage_summary (ts_ms, {keys}, {sums}, requests) "
+                f"SELECT b, {keys}, SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning), "
+                "SUM(cost_nusd), SUM(n) FROM ("
+                f"SELECT d.ts_ms AS b, {keys}, {sums}, 1 AS n FROM {ev_src} WHERE {ev_on}true "
+                f"UNION ALL SELECT d.ts_ms AS b, {keys}, {sums}, requests AS n FROM {ro_src} WHERE {ro_on}true"
+                ") x GROUP BY b, host, source, provider, model, agent, project, cost_source"
+            )
+            summed = "SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning), SUM(cost_nusd), " \
+                     "SUM(requests)"
+            cols = f"{sums}, requests"
+            tot_src, tot_on = per_bucket(r, "dirty_buckets d", "usage_summary", "s", "{t}.ts_ms = d.ts_ms")
+            day_src, day_on = per_bucket(r, f"({days}) dd", "usage_summary", "s",
+                                         "{t}.ts_ms >= dd.day AND {t}.ts_ms < dd.day + " + str(DAY_MS))
+            # Without dimensions, per bucket: from the rows just made.
+            conn.exec_driver_sql("DELETE FROM usage_totals WHERE ts_ms IN (SELECT ts_ms FROM dirty_buckets)")
+            conn.exec_driver_sql(
+                f"INSERT INTO usage_totals (ts_ms, cost_source, {cols}) SELECT s.ts_ms, cost_source, {summed} "
+                f"FROM {tot_src} WHERE {tot_on}true GROUP BY s.ts_ms, cost_source"
+            )
+            # Each UTC day holding a dirty bucket, from its buckets' rows.
+            conn.exec_driver_sql(f"DELETE FROM usage_summary_day WHERE ts_ms IN ({days})")
+            conn.exec_driver_sql(
+                f"INSERT INTO usage_summary_day (ts_ms, {keys}, {cols}) SELECT dd.day, {keys}, {summed} "
+                f"FROM {day_src} WHERE {day_on}true GROUP BY dd.day, {keys}"
+            )
+            n = conn.exec_driver_sql("DELETE FROM dirty_buckets").rowcount
+        return max(n, 0)
+
+    def _archive_limit(self, conn: Connection) -> int | None:
+        """Keys of events older than this may have been archived (``store/archive.py``); None: none were.
+        A day of margin past the archive's cut-off, in case a copy of an event carries a later time."""
+        v = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'archive.before_ms'").scalar()
+        return int(v) + 86_400_000 if v is not None else None
+
+    def _drop_archived(self, conn: Connection, source: str, rows: list[tuple]) -> int:
+        """Delete the rows just written whose key was archived (a log line read again after its event was
+        folded into a rollup: it is counted there already); returns how many."""
+        limit = self._archive_limit(conn)
+        if limit is None:
+            return 0
+        keys = [r[2] for r in rows if r[3] < limit]
+        ph, gone = self._ph, 0
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            inl = ", ".join([ph] * len(part))
+            res = conn.exec_driver_sql(
+                f"DELETE FROM usage_events WHERE source = {ph} AND dedupe_key IN ({inl}) AND dedupe_key IN "
+                f"(SELECT dedupe_key FROM archived_keys WHERE source = {ph} AND dedupe_key IN ({inl}))",
+                (source, *part, source, *part),
+            )
+            gone += max(res.rowcount, 0)
+        return gone
+
+    def _drop_archived_sqlite(self, conn: Connection, source: str) -> int:
+        """``_drop_archived`` for rows merged from staging files (SQLite): the recent rows of this source
+        whose key was archived. Only rows older than the limit are looked at (read through the time
+        index: after an archive there are few), each probed in ``archived_keys``."""
+        limit = self._archive_limit(conn)
+        if limit is None:
+            return 0
+        res = conn.exec_driver_sql(
+            "DELETE FROM usage_events WHERE id IN (SELECT e.id FROM usage_events e WHERE e.ts_ms < ? "
+            "AND +e.source = ? AND EXISTS (SELECT 1 FROM archived_keys a WHERE a.source = e.source "
+            "AND a.dedupe_key = e.dedupe_key))",
+            (limit, source),
+        )
+        return max(res.rowcount, 0)
+
     def _supersede(self, conn: Connection, by_source: str, keys: Sequence[tuple[str, str]]) -> None:
         ph, t = self._ph, now_ms()
         uniq = sorted(set(keys))
+        conn.exec_driver_sql(  # the buckets of the events about to go are dirty
+            f"INSERT INTO dirty_buckets (ts_ms) SELECT DISTINCT (ts_ms / {BUCKET_MS}) * {BUCKET_MS} FROM usage_events "
+            f"WHERE source = {ph} AND dedupe_key = {ph} ON CONFLICT (ts_ms) DO NOTHING",
+            [(s, k) for s, k in uniq],
+        )
         conn.exec_driver_sql(
             f"INSERT INTO superseded_keys (source, dedupe_key, by_source, ts_ms) VALUES ({ph}, {ph}, {ph}, {ph}) "
             "ON CONFLICT (source, dedupe_key) DO NOTHING",
@@ -184,7 +300,7 @@ class Store:
                 raw.execute(f"ATTACH DATABASE ? AS {alias[p]}", (p,))  # type: ignore[union-attr]
             try:
                 with conn.begin():
-                    before = raw.total_changes  # type: ignore[union-attr]
+                    changed = 0
                     # One statement, sorted by key: inserts walk the unique index in order (a third of
                     # the cost of unsorted ones). A worker's ranges in one flush are consecutive.
                     ranges = _merge_ranges(staged)
@@ -193,13 +309,21 @@ class Store:
                         union = " UNION ALL ".join(
                             f"SELECT {EVENT_COLS} FROM {alias[p]}.staged WHERE rowid BETWEEN ? AND ?" for p, _, _ in part
                         )
+                        params = [x for _, first, last in part for x in (first, last)]
+                        raw.execute(  # type: ignore[union-attr]
+                            f"INSERT INTO dirty_buckets (ts_ms) SELECT DISTINCT (ts_ms / {BUCKET_MS}) * {BUCKET_MS} "
+                            f"FROM ({union}) WHERE true ON CONFLICT (ts_ms) DO NOTHING",
+                            params,
+                        )
+                        before = raw.total_changes  # type: ignore[union-attr]
                         raw.execute(  # type: ignore[union-attr]
                             # ``WHERE true``: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
                             f"INSERT INTO usage_events ({EVENT_COLS}) SELECT * FROM ({union}) WHERE true "
                             f"ORDER BY dedupe_key {self._upsert_tail}",
-                            [x for _, first, last in part for x in (first, last)],
+                            params,
                         )
-                    changed = raw.total_changes - before  # type: ignore[union-attr]
+                        changed += raw.total_changes - before  # type: ignore[union-attr]
+                    changed -= self._drop_archived_sqlite(conn, source)
                     self._write_extras(conn, source, snapshots, cursors)
             finally:
                 for p in paths:
@@ -221,8 +345,9 @@ class Store:
             # Write before reading: on SQLite a read-then-write transaction fails at once with "database
             # is locked" when another source commits in between; a first write waits its turn instead.
             conn.execute(text("UPDATE source_state SET items = items WHERE source = :s"), {"s": source})
-            items = conn.execute(
-                text("SELECT COUNT(*) FROM usage_events WHERE source = :s"), {"s": source}
+            items = conn.execute(  # archived events count too (one key each in archived_keys)
+                text("SELECT (SELECT COUNT(*) FROM usage_events WHERE source = :s) + "
+                     "(SELECT COUNT(*) FROM archived_keys WHERE source = :s)"), {"s": source}
             ).scalar_one()
             prev = conn.execute(select(m.source_state).where(m.source_state.c.source == source)).first()
             values: dict[str, Any] = {
