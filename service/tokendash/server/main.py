@@ -124,9 +124,25 @@ class Sidecar:
         return busy
 
 
+def _limit_malloc_arenas() -> None:
+    """glibc gives each of the sidecar's ~35 threads its own malloc arena, and their free pools made RSS
+    creep under a long load while the Python heap stayed flat (tests/load/test_soak.py: +13 % in 60 s, flat
+    at +6 % with two arenas). Two arenas cost nothing measurable here: the threads mostly wait on I/O."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def serve_forever(app: Any) -> int:
     """``tokendash serve``: run in the main thread until SIGTERM or SIGINT."""
     import signal
+
+    _limit_malloc_arenas()
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tokendash").setLevel(logging.INFO)
