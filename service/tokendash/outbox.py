@@ -39,10 +39,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from tokendash.render.text import ALERT_ICON
 from tokendash.store import models as m
 
 TRANSITIONS = ("opened", "severity", "resolved")
-ICON = {"critical": "🔴", "warning": "🟡", "info": "ℹ️"}
 TELEGRAM_MAX = 4096
 DISCORD_MAX = 2000
 SLACK_MAX = 39_000
@@ -155,7 +155,7 @@ def _iso(ms: int) -> str | None:
 def alert_text(payload: Mapping[str, Any]) -> str:
     """The human line of an alert transition (Markdown ``**bold**`` as in ``tokendash status``)."""
     a = payload["alert"]
-    icon = ICON.get(a.get("severity", ""), "ℹ️")
+    icon = ALERT_ICON.get(a.get("severity", ""), "ℹ️")
     what = f"[{a['type']}] {a['message']}"
     tr = payload.get("transition")
     if tr == "resolved":

@@ -112,6 +112,16 @@ function close(server) {
 }
 
 /** A 127.0.0.1 port nobody listens on (listened on, then closed). */
+/** Point OPENCLAW_STATE_DIR at ``dir`` (where the plugin finds the sidecar's token); returns the undo. */
+export function useStateDir(dir) {
+  const saved = process.env.OPENCLAW_STATE_DIR;
+  process.env.OPENCLAW_STATE_DIR = dir;
+  return () => {
+    if (saved === undefined) delete process.env.OPENCLAW_STATE_DIR;
+    else process.env.OPENCLAW_STATE_DIR = saved;
+  };
+}
+
 export async function freePort() {
   const s = http.createServer();
   const port = await listen(s);

@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import { BUDGET_CHECK_TIMEOUT_MS, budgetGate, register, runRecord, unchecked } from "../../plugin/index.js";
 import { makeClient } from "../../plugin/rpc.js";
-import { freePort, makeApi, makeLogger, makeStateDir, sleep, startFakeSidecar } from "./helpers.mjs";
+import { freePort, makeApi, makeLogger, makeStateDir, sleep, startFakeSidecar, useStateDir } from "./helpers.mjs";
 
 const TOKEN = "hook-token";
 
@@ -98,20 +98,18 @@ describe("hooks against the sidecar", () => {
   let state;
   let sidecar;
   let reply;
-  let savedStateDir;
+  let restoreStateDir;
 
   before(async () => {
     state = makeStateDir();
     state.writeToken(TOKEN);
-    savedStateDir = process.env.OPENCLAW_STATE_DIR;
-    process.env.OPENCLAW_STATE_DIR = state.dir;
+    restoreStateDir = useStateDir(state.dir);
     sidecar = await startFakeSidecar({ token: TOKEN, rpc: (m, p) => reply(m, p) });
   });
 
   after(async () => {
     await sidecar?.close();
-    if (savedStateDir === undefined) delete process.env.OPENCLAW_STATE_DIR;
-    else process.env.OPENCLAW_STATE_DIR = savedStateDir;
+    restoreStateDir?.();
     state?.remove();
   });
 

@@ -5,7 +5,7 @@ import { after, afterEach, before, beforeEach, describe, test } from "node:test"
 
 import { asText, gatewayError, register, tokensCall } from "../../plugin/index.js";
 import { SidecarError, SidecarUnavailable } from "../../plugin/rpc.js";
-import { freePort, makeApi, makeProgram, makeStateDir, startFakeSidecar } from "./helpers.mjs";
+import { freePort, makeApi, makeProgram, makeStateDir, startFakeSidecar, useStateDir } from "./helpers.mjs";
 
 const TOKEN = "test-token-0123456789";
 const READ = ["status", "cached", "providers", "burn", "usage", "budgets", "budget.check", "alerts", "health"];
@@ -14,21 +14,19 @@ const WRITE = ["record", "refresh"];
 let state;
 let sidecar;
 let reply; // (method, params) => { result } | { error }; reset before each test
-let savedStateDir;
+let restoreStateDir;
 
 before(async () => {
   state = makeStateDir();
   state.writeToken(TOKEN);
-  savedStateDir = process.env.OPENCLAW_STATE_DIR;
   // The service has not started in this process, so the plugin finds the token through the env.
-  process.env.OPENCLAW_STATE_DIR = state.dir;
+  restoreStateDir = useStateDir(state.dir);
   sidecar = await startFakeSidecar({ token: TOKEN, rpc: (m, p) => reply(m, p) });
 });
 
 after(async () => {
   await sidecar?.close();
-  if (savedStateDir === undefined) delete process.env.OPENCLAW_STATE_DIR;
-  else process.env.OPENCLAW_STATE_DIR = savedStateDir;
+  restoreStateDir?.();
   state?.remove();
 });
 

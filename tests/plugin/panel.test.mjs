@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import { PANEL_PATH, panelHandler, register } from "../../plugin/index.js";
 import { makeClient } from "../../plugin/rpc.js";
-import { freePort, makeApi, makeStateDir, startFakeSidecar } from "./helpers.mjs";
+import { freePort, makeApi, makeStateDir, startFakeSidecar, useStateDir } from "./helpers.mjs";
 
 const TOKEN = "panel-token";
 const BIG = "x".repeat(1024 * 1024 + 7);
@@ -15,7 +15,7 @@ let sidecar;
 let gateway; // a stand-in gateway: every request goes to `route`
 let gatewayPort;
 let route;
-let savedStateDir;
+let restoreStateDir;
 
 async function sidecarGet(req, res) {
   if (req.headers.authorization !== `Bearer ${TOKEN}`) {
@@ -49,8 +49,7 @@ async function sidecarGet(req, res) {
 before(async () => {
   state = makeStateDir();
   state.writeToken(TOKEN);
-  savedStateDir = process.env.OPENCLAW_STATE_DIR;
-  process.env.OPENCLAW_STATE_DIR = state.dir;
+  restoreStateDir = useStateDir(state.dir);
   sidecar = await startFakeSidecar({ token: TOKEN, get: sidecarGet });
   gateway = http.createServer(async (req, res) => {
     try {
@@ -72,8 +71,7 @@ after(async () => {
   gateway?.closeAllConnections();
   await new Promise((r) => (gateway ? gateway.close(r) : r()));
   await sidecar?.close();
-  if (savedStateDir === undefined) delete process.env.OPENCLAW_STATE_DIR;
-  else process.env.OPENCLAW_STATE_DIR = savedStateDir;
+  restoreStateDir?.();
   state?.remove();
 });
 

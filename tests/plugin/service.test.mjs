@@ -7,14 +7,14 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 
 import { register } from "../../plugin/index.js";
-import { FIXTURE_SIDECAR, alive, freePort, makeApi, makeLogger, makeStateDir, until } from "./helpers.mjs";
+import { FIXTURE_SIDECAR, alive, freePort, makeApi, makeLogger, makeStateDir, until, useStateDir } from "./helpers.mjs";
 
 let state;
 let decoy;
 let python;
 let port;
 let service;
-let savedStateDir;
+let restoreStateDir;
 const pids = new Set();
 
 const BUDGETS = [{ id: "daily", period: "day", limitUsd: 5 }];
@@ -23,8 +23,7 @@ before(async () => {
   state = makeStateDir();
   decoy = makeStateDir();
   // The CLI's way to the state dir points elsewhere: the service's ctx.stateDir must win.
-  savedStateDir = process.env.OPENCLAW_STATE_DIR;
-  process.env.OPENCLAW_STATE_DIR = decoy.dir;
+  restoreStateDir = useStateDir(decoy.dir);
   python = path.join(state.dir, "python-standin");
   writeFileSync(python, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE_SIDECAR)} "$@"\n`);
   chmodSync(python, 0o755);
@@ -34,8 +33,7 @@ before(async () => {
 after(async () => {
   await service?.stop();
   for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
-  if (savedStateDir === undefined) delete process.env.OPENCLAW_STATE_DIR;
-  else process.env.OPENCLAW_STATE_DIR = savedStateDir;
+  restoreStateDir?.();
   state?.remove();
   decoy?.remove();
 });
